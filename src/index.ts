@@ -1,0 +1,34 @@
+/**
+ * loopback-connector-mysql-ts: the MySQL and MariaDB connector for LoopBack 3 and LoopBack 4.
+ *
+ * @packageDocumentation
+ */
+export {initialize} from './initialize';
+export {
+  MySQL,
+  MySqlError,
+  ISOLATION_LEVELS,
+  type IsolationLevel,
+  type MySqlSettings,
+  type ServerInfo,
+} from './mysql';
+export {
+  EntityNotFoundError,
+  InvalidFilterError,
+  InvalidModelError,
+  InvalidTransactionError,
+  InvalidValueError,
+  ParameterizedSQL,
+  SqlConnector,
+  SqlConnectorError,
+  isSqlConnectorError,
+} from './sql-connector';
+export type {
+  Callback,
+  ColumnMapping,
+  Filter,
+  ModelData,
+  ModelMapping,
+  Options,
+  Where,
+} from './sql-connector';

@@ -1,0 +1,105 @@
+import {SqlConnectorError} from '../sql-connector/errors';
+
+/** The HTTP status of driver errors by their code; anything else is 500. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  ER_DUP_ENTRY: 422,
+  ER_DUP_KEY: 422,
+  ER_DUP_UNIQUE: 422,
+  ER_NO_REFERENCED_ROW: 422,
+  ER_NO_REFERENCED_ROW_2: 422,
+  ER_ROW_IS_REFERENCED: 422,
+  ER_ROW_IS_REFERENCED_2: 422,
+  ER_BAD_NULL_ERROR: 422,
+  ER_CHECK_CONSTRAINT_VIOLATED: 422,
+  ER_CONSTRAINT_FAILED: 422,
+  ER_DATA_TOO_LONG: 422,
+  ER_TRUNCATED_WRONG_VALUE: 422,
+  ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: 422,
+  ER_WARN_DATA_OUT_OF_RANGE: 422,
+  ER_NO_DEFAULT_FOR_FIELD: 422,
+  ER_DB_CREATE_EXISTS: 422,
+  ER_TABLE_EXISTS_ERROR: 422,
+  ER_DB_DROP_EXISTS: 404,
+  ER_BAD_DB_ERROR: 404,
+  ER_BAD_TABLE_ERROR: 404,
+  ER_NO_SUCH_TABLE: 404,
+  ER_LOCK_DEADLOCK: 409,
+  ER_LOCK_WAIT_TIMEOUT: 409,
+  ER_ACCESS_DENIED_ERROR: 503,
+  ER_DBACCESS_DENIED_ERROR: 503,
+  ER_CON_COUNT_ERROR: 503,
+  ER_SERVER_SHUTDOWN: 503,
+  ECONNREFUSED: 503,
+  ECONNRESET: 503,
+  ENOTFOUND: 503,
+  EAI_AGAIN: 503,
+  ETIMEDOUT: 503,
+  EHOSTUNREACH: 503,
+  PROTOCOL_CONNECTION_LOST: 503,
+  PROTOCOL_SEQUENCE_TIMEOUT: 504,
+  POOL_CLOSED: 503,
+  POOL_ENQUEUELIMIT: 503,
+};
+
+interface DriverError {
+  message?: unknown;
+  code?: unknown;
+  errno?: unknown;
+  sqlState?: unknown;
+  sqlMessage?: unknown;
+  fatal?: unknown;
+}
+
+/**
+ * An error from the MySQL server or the driver. It keeps the driver's `code` (`ER_DUP_ENTRY`), `errno`, `sqlState`
+ * and `sqlMessage`, so existing `err.code` checks and LoopBack 4's error mapping keep working, and adds a numeric
+ * `statusCode`. The statement is kept in `sql`; its parameters are never part of the error.
+ */
+export class MySqlError extends SqlConnectorError {
+  override name = 'MySqlError';
+  readonly errno: number | undefined;
+  readonly sqlState: string | undefined;
+  readonly sqlMessage: string | undefined;
+  /** True when the driver closed the connection because of this error. */
+  readonly fatal: boolean;
+  readonly sql: string | undefined;
+
+  constructor(message: string, driver: DriverError, sql: string | undefined, cause: unknown) {
+    const code = typeof driver.code === 'string' ? driver.code : 'ER_UNKNOWN';
+    super(message, {code, statusCode: STATUS_BY_CODE[code] ?? 500, cause});
+    this.errno = typeof driver.errno === 'number' ? driver.errno : undefined;
+    this.sqlState = typeof driver.sqlState === 'string' ? driver.sqlState : undefined;
+    this.sqlMessage = typeof driver.sqlMessage === 'string' ? driver.sqlMessage : undefined;
+    this.fatal = driver.fatal === true;
+    this.sql = sql;
+  }
+}
+
+/**
+ * The single translation point from driver errors to {@link MySqlError}. Errors this package raised itself pass
+ * through unchanged. The password never reaches the message: mysql2 does not put it there, and we strip any URL
+ * credentials defensively.
+ */
+export function toMySqlError(err: unknown, sql?: string): Error {
+  if (err instanceof SqlConnectorError) return err;
+  const driver = (
+    err !== null && typeof err === 'object' ? err : {message: String(err)}
+  ) as DriverError;
+  const text = typeof driver.message === 'string' ? driver.message : String(err);
+  const message = text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+  const error = new MySqlError(message, driver, sql, err);
+  if (err instanceof Error && err.stack) {
+    error.stack = `${error.name}: ${message}\n${err.stack.split('\n').slice(1).join('\n')}`;
+  }
+  return error;
+}
+
+/** A duplicate-key error raised by the connector itself (an upsert that hit another unique key). */
+export function duplicateEntryError(model: string): MySqlError {
+  return new MySqlError(
+    `Duplicate entry: the ${model} row conflicts with another row on a unique key`,
+    {code: 'ER_DUP_ENTRY', errno: 1062, sqlState: '23000'},
+    undefined,
+    undefined,
+  );
+}

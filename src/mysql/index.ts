@@ -1,0 +1,5 @@
+export {MySQL} from './mysql-connector';
+export {MySqlError, toMySqlError} from './errors';
+export {resolveSettings, type MySqlSettings, type ResolvedSettings} from './settings';
+export type {ServerInfo} from './server';
+export {ISOLATION_LEVELS, type IsolationLevel} from './transaction';

@@ -1,0 +1,423 @@
+import {createHash} from 'node:crypto';
+import createDebug from 'debug';
+import mysql2, {type Pool, type PoolConnection, type ResultSetHeader} from 'mysql2';
+import {settle, settleOrReturn, type Callback} from '../sql-connector/callbacks';
+import {SqlConnectorError} from '../sql-connector/errors';
+import type {FieldList} from '../sql-connector/fields';
+import type {Options} from '../sql-connector/juggler-types';
+import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
+import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import {SqlConnector, type ColumnReader, type UpsertOutcome} from '../sql-connector/sql-connector';
+import {duplicateEntryError, toMySqlError} from './errors';
+import {
+  buildAddMissingColumns,
+  buildCreateTable,
+  buildDropTable,
+  buildShowColumns,
+} from './migration';
+import {buildArrayContains, buildJsonPath, buildMySqlOperator, MYSQL_OPERATORS} from './operators';
+import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
+import {resolveSettings, type MySqlSettings, type ResolvedSettings} from './settings';
+import {
+  beginTransaction,
+  endTransaction,
+  getConnection,
+  holdLocksUntilEnd,
+  query,
+} from './transaction';
+import {columnReader, escapeName, toColumnValue} from './type-mapping';
+
+const debug = createDebug('loopback:connector:mysql');
+
+/** Options key of a connection pinned for a unit of work (a lock, a migration), outside any user transaction. */
+const PINNED = Symbol('pinned connection');
+type PinnedOptions = Options & {[PINNED]?: PoolConnection};
+
+/** How long `findOrCreate` waits for another caller holding the same filter's lock, in seconds. */
+const LOCK_TIMEOUT_SECONDS = 30;
+
+/**
+ * The MySQL / MariaDB connector.
+ *
+ * ```ts
+ * import {juggler} from '@loopback/repository';
+ * const ds = new juggler.DataSource({connector: require('loopback-connector-mysql-ts'), url: process.env.MYSQL_URL});
+ * ```
+ */
+export class MySQL extends SqlConnector {
+  /** Juggler reads model and property metadata under `mysql`, as with the official connector. */
+  readonly name = 'mysql';
+  override readonly extraOperators = MYSQL_OPERATORS;
+  /** The settings as mysql2 receives them (no password in logs: see `toString`). */
+  private readonly resolved: ResolvedSettings;
+  private pool: Pool | undefined;
+  private connecting: Promise<void> | undefined;
+  /** What the server reported at connect time; safe defaults before. */
+  server: ServerInfo = UNKNOWN_SERVER;
+
+  constructor(settings: Readonly<MySqlSettings>) {
+    super(settings);
+    this.resolved = resolveSettings(settings);
+  }
+
+  /** The mysql2 pool (undefined until connected). */
+  get client(): Pool | undefined {
+    return this.pool;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Dialect hooks
+  // ---------------------------------------------------------------------------------------------------------------
+
+  escapeName(name: string): string {
+    return escapeName(name);
+  }
+
+  toColumnValue(column: ColumnMapping, value: unknown): unknown {
+    return toColumnValue(column, value);
+  }
+
+  protected columnReader(column: ColumnMapping): ColumnReader | undefined {
+    return columnReader(column);
+  }
+
+  override buildOperator(
+    column: ColumnMapping,
+    columnSql: ParameterizedSQL,
+    operator: string,
+    value: unknown,
+    operatorOptions: unknown,
+  ): ParameterizedSQL | undefined {
+    return buildMySqlOperator(column, columnSql, operator, value, operatorOptions);
+  }
+
+  override buildJsonPath(column: ColumnMapping, path: readonly string[]): ParameterizedSQL {
+    return buildJsonPath(column, path);
+  }
+
+  override buildArrayContains(column: ColumnMapping, value: unknown): ParameterizedSQL | undefined {
+    return buildArrayContains(column, value);
+  }
+
+  protected override applyPagination(
+    stmt: ParameterizedSQL,
+    page: {limit?: number; offset?: number},
+  ): ParameterizedSQL {
+    if (page.limit === undefined && page.offset === undefined) return stmt;
+    // MySQL has no LIMIT ALL: the manual's idiom for "from offset to the end" is the largest BIGINT UNSIGNED.
+    const limit =
+      page.limit === undefined ? '18446744073709551615' : ParameterizedSQL.value(page.limit);
+    return page.offset === undefined
+      ? stmt.append('LIMIT', limit)
+      : stmt.append('LIMIT', limit, 'OFFSET', ParameterizedSQL.value(page.offset));
+  }
+
+  protected override maxStatementBytes(): number {
+    return Math.floor(this.server.maxAllowedPacket * 0.75);
+  }
+
+  protected getInsertedId(result: unknown): unknown {
+    const id = (result as ResultSetHeader).insertId;
+    return typeof id === 'number' && id > 0
+      ? id
+      : typeof id === 'bigint' || typeof id === 'string'
+        ? id
+        : undefined;
+  }
+
+  protected getInsertedIds(result: unknown, count: number): unknown[] | undefined {
+    const first = (result as ResultSetHeader).insertId;
+    if (typeof first !== 'number' || first <= 0) return undefined;
+    // One multi-row INSERT of rows that all leave the id out is a "simple insert": InnoDB gives it consecutive
+    // values (in every innodb_autoinc_lock_mode), spaced by auto_increment_increment.
+    const step = this.server.autoIncrementIncrement;
+    return Array.from({length: count}, (_, i) => first + i * step);
+  }
+
+  protected getAffectedCount(result: unknown): number {
+    const header = result as ResultSetHeader;
+    // Connections run without CLIENT_FOUND_ROWS (see settings.ts), so affectedRows of an UPDATE counts changed rows;
+    // LoopBack counts matched rows, which the OK packet's info reports.
+    const matched =
+      typeof header.info === 'string' ? /Rows matched:\s*(\d+)/.exec(header.info) : null;
+    return matched ? Number(matched[1]) : Number(header.affectedRows ?? 0);
+  }
+
+  protected getRows(result: unknown): Record<string, unknown>[] {
+    return Array.isArray(result) ? (result as Record<string, unknown>[]) : [];
+  }
+
+  protected buildUpsert(
+    mapping: ModelMapping,
+    fields: FieldList,
+    _mode: 'patch' | 'replace',
+  ): ParameterizedSQL {
+    const insert = this.buildInsertRows(mapping, fields.columns, [fields.values]);
+    const alias = this.server.insertRowAlias ? '_lb_new' : undefined;
+    const incoming = (c: ColumnMapping) =>
+      alias ? `${alias}.${c.escaped}` : `VALUES(${c.escaped})`;
+    // Update only the row that has this id: when the insert collides on another unique key, the IF leaves that
+    // row unchanged, and the caller gets a duplicate-key error instead of a report about the wrong row.
+    const sameId = mapping.ids
+      .map((c) => `${mapping.tableEscaped}.${c.escaped}<=>${incoming(c)}`)
+      .join(' AND ');
+    const assignments = fields.columns
+      .filter((c) => !c.definition.id)
+      .map((c) => `${c.escaped}=IF(${sameId},${incoming(c)},${mapping.tableEscaped}.${c.escaped})`);
+    if (assignments.length === 0) {
+      const id = mapping.ids[0] as ColumnMapping;
+      assignments.push(`${id.escaped}=${mapping.tableEscaped}.${id.escaped}`);
+    }
+    return insert.append(
+      alias ? `AS ${alias}` : '',
+      `ON DUPLICATE KEY UPDATE ${assignments.join(',')}`,
+    );
+  }
+
+  protected getUpsertOutcome(result: unknown): UpsertOutcome {
+    const affected = Number((result as ResultSetHeader).affectedRows ?? 0);
+    return affected === 1 ? 'inserted' : affected === 0 ? 'unchanged' : 'updated';
+  }
+
+  protected duplicateError(model: string): Error {
+    return duplicateEntryError(model);
+  }
+
+  protected async withLock<T>(
+    key: string,
+    options: Options,
+    work: (options: Options) => Promise<T>,
+  ): Promise<T> {
+    // GET_LOCK names are at most 64 characters: hash the key.
+    const name = `lb:${createHash('sha1').update(key).digest('hex')}`;
+    return this.withConnection(options, async (opts, connection, inTransaction) => {
+      const result = await this.run(
+        new ParameterizedSQL('SELECT GET_LOCK(?,?) AS locked', [name, LOCK_TIMEOUT_SECONDS]),
+        opts,
+      );
+      if (Number(this.getRows(result)[0]?.locked) !== 1) {
+        throw new SqlConnectorError(
+          `Timed out after ${LOCK_TIMEOUT_SECONDS}s waiting for a concurrent findOrCreate`,
+          {
+            code: 'LOCK_TIMEOUT',
+            statusCode: 503,
+          },
+        );
+      }
+      // Inside a transaction, the lock is held until it ends, so others wait until the new row is visible to them.
+      if (inTransaction) {
+        holdLocksUntilEnd(connection);
+        return work(opts);
+      }
+      try {
+        return await work(opts);
+      } finally {
+        await this.run(new ParameterizedSQL('DO RELEASE_LOCK(?)', [name]), opts);
+      }
+    });
+  }
+
+  /**
+   * Runs `work` with every statement on one connection: the transaction's when `options` has one, otherwise a pool
+   * connection that is released (or destroyed after a fatal error) when `work` ends.
+   */
+  private async withConnection<T>(
+    options: Options,
+    work: (options: Options, connection: PoolConnection, inTransaction: boolean) => Promise<T>,
+  ): Promise<T> {
+    this.checkTransaction(options);
+    const txConnection = options?.transaction?.connection as PoolConnection | undefined;
+    if (txConnection) return work(options, txConnection, true);
+    const pool = await this.getPool();
+    const connection = await getConnection(pool);
+    try {
+      return await work({...options, [PINNED]: connection}, connection, false);
+    } finally {
+      connection.release();
+    }
+  }
+
+  protected async executeSQL(
+    sql: string,
+    params: readonly unknown[],
+    options: Options,
+  ): Promise<unknown> {
+    const target: Pool | PoolConnection =
+      (options?.transaction?.connection as PoolConnection | undefined) ??
+      (options as PinnedOptions | undefined)?.[PINNED] ??
+      (await this.getPool());
+    const started = debug.enabled ? performance.now() : 0;
+    return new Promise((resolve, reject) => {
+      target.query({sql, values: params as unknown[]}, (err, result) => {
+        if (debug.enabled)
+          debug(
+            '%s (%d params) %s ms',
+            sql,
+            params.length,
+            (performance.now() - started).toFixed(1),
+          );
+        if (err) reject(toMySqlError(err, sql));
+        else resolve(result);
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Lifecycle
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** The pool, connecting first when needed (lazy data sources, raw `execute` before `connect`, after `disconnect`). */
+  private async getPool(): Promise<Pool> {
+    if (!this.pool) await this.connectAsync();
+    return this.pool as Pool;
+  }
+
+  /** Juggler: opens the pool and checks the server. `cb(err)`. */
+  connect(cb?: Callback<unknown>): Promise<void> | undefined {
+    return settleOrReturn(this.connectAsync(), cb);
+  }
+
+  /**
+   * Opens the pool, creates the database when `createDatabase` asks for it, and reads the server's flavour and
+   * version. Fails (within `connectTimeout`) instead of reporting a connection that does not work.
+   */
+  async connectAsync(): Promise<void> {
+    if (this.pool) return;
+    this.connecting ??= this.openPool().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async openPool(): Promise<void> {
+    const {pool: poolOptions, database, createDatabase} = this.resolved;
+    if (createDatabase && database) await this.createDatabase(database);
+    const pool = mysql2.createPool({...poolOptions, stringifyObjects: true});
+    try {
+      const rows = await query(pool, SERVER_INFO_SQL);
+      this.server = describeServer((rows as Record<string, unknown>[])[0] ?? {});
+    } catch (err) {
+      pool.end(() => undefined);
+      throw err;
+    }
+    this.pool = pool;
+    debug('connected to %s %s', this.server.flavor, this.server.version);
+  }
+
+  private async createDatabase(database: string): Promise<void> {
+    const {pool: options, charset, collation} = this.resolved;
+    const {connectionLimit: _l, queueLimit: _q, database: _d, ...connectionOptions} = options;
+    const connection = mysql2.createConnection(connectionOptions);
+    try {
+      await query(
+        connection as unknown as Pool,
+        `CREATE DATABASE IF NOT EXISTS ${escapeName(database)} CHARACTER SET ${charset}` +
+          (collation ? ` COLLATE ${collation}` : ''),
+      );
+    } finally {
+      connection.destroy();
+    }
+  }
+
+  /** Juggler: ends the pool so the process can exit. */
+  disconnect(cb?: Callback<unknown>): Promise<void> | undefined {
+    return settleOrReturn(this.disconnectAsync(), cb);
+  }
+
+  async disconnectAsync(): Promise<void> {
+    if (this.connecting) await this.connecting.catch(() => undefined);
+    const pool = this.pool;
+    this.pool = undefined;
+    if (!pool) return;
+    await new Promise<void>((resolve) => pool.end(() => resolve()));
+  }
+
+  /** Juggler: checks the server answers. */
+  ping(cb?: Callback<unknown>): Promise<void> | undefined {
+    return settleOrReturn(
+      this.run(new ParameterizedSQL('SELECT 1 AS ok'), {}).then(() => undefined),
+      cb,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Transactions
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Juggler (through loopback-connector's Transaction): `cb(err, connection)`. */
+  beginTransaction(isolationLevel: string, cb: Callback<PoolConnection>): void {
+    settle(
+      this.getPool().then((pool) => beginTransaction(pool, isolationLevel)),
+      cb,
+    );
+  }
+
+  commit(connection: unknown, cb: Callback<void>): void {
+    settle(endTransaction(connection, 'COMMIT'), cb);
+  }
+
+  rollback(connection: unknown, cb: Callback<void>): void {
+    settle(endTransaction(connection, 'ROLLBACK'), cb);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Schema
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Juggler: drops and re-creates the tables of the given models (all when none). */
+  automigrate(
+    models: string[] | string | undefined,
+    cb?: Callback<void>,
+  ): Promise<void> | undefined {
+    return settleOrReturn(this.automigrateAsync(models), cb);
+  }
+
+  /** Juggler: creates missing tables and adds missing columns; never drops a column. */
+  autoupdate(
+    models: string[] | string | undefined,
+    cb?: Callback<void>,
+  ): Promise<void> | undefined {
+    return settleOrReturn(this.autoupdateAsync(models), cb);
+  }
+
+  async autoupdateAsync(models: string[] | string | undefined): Promise<void> {
+    const tableOptions = {charset: this.resolved.charset, collation: this.resolved.collation};
+    for (const mapping of this.mappingsOf(models)) {
+      const show = buildShowColumns(mapping);
+      const columns = this.getRows(await this.runSql(show.sql, show.params, {})).map((r) =>
+        String(r.name),
+      );
+      const ddl =
+        columns.length === 0
+          ? buildCreateTable(mapping, tableOptions, escapeName)
+          : buildAddMissingColumns(mapping, columns);
+      if (ddl) await this.runSql(ddl, [], {});
+    }
+  }
+
+  private mappingsOf(models: string[] | string | undefined): ModelMapping[] {
+    const names =
+      models === undefined || models === null
+        ? Object.keys(this._models)
+        : Array.isArray(models)
+          ? models
+          : [models];
+    return names.map((name) => this.getModelMapping(name));
+  }
+
+  async automigrateAsync(models: string[] | string | undefined): Promise<void> {
+    const mappings = this.mappingsOf(models);
+    const tableOptions = {charset: this.resolved.charset, collation: this.resolved.collation};
+    await this.withConnection({}, async (opts) => {
+      // Foreign keys between the tables must not block the drops; the check is off on this connection only.
+      await this.run(new ParameterizedSQL('SET FOREIGN_KEY_CHECKS=0'), opts);
+      try {
+        for (const mapping of mappings) await this.runSql(buildDropTable(mapping), [], opts);
+        for (const mapping of mappings)
+          await this.runSql(buildCreateTable(mapping, tableOptions, escapeName), [], opts);
+      } finally {
+        await this.run(new ParameterizedSQL('SET FOREIGN_KEY_CHECKS=1'), opts);
+      }
+    });
+  }
+}

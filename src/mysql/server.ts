@@ -1,0 +1,76 @@
+/**
+ * Everything that differs between MySQL and MariaDB (and between their versions) is decided here, from what the
+ * server reported at connect time. The rest of the dialect asks {@link ServerInfo} instead of checking versions.
+ */
+
+/** What the server reported, and what follows from it. */
+export interface ServerInfo {
+  readonly flavor: 'mysql' | 'mariadb';
+  /** `8.4.3`, `10.11.19`. */
+  readonly version: string;
+  /** `@@auto_increment_increment`: the step between ids of one multi-row INSERT. */
+  readonly autoIncrementIncrement: number;
+  /** `@@max_allowed_packet` in bytes: bounds one INSERT of `createAll`. */
+  readonly maxAllowedPacket: number;
+  /** `INSERT ... AS new ON DUPLICATE KEY UPDATE c = new.c` (MySQL 8.0.19+); otherwise `VALUES(c)`. */
+  readonly insertRowAlias: boolean;
+  /** `INSERT ... RETURNING` (MariaDB 10.5+). */
+  readonly insertReturning: boolean;
+  /** `RELEASE_ALL_LOCKS()` (MySQL 5.7+, MariaDB 10.5.2+). */
+  readonly releaseAllLocks: boolean;
+  /** A native JSON type (MySQL); MariaDB's JSON is LONGTEXT with a JSON_VALID check. */
+  readonly nativeJson: boolean;
+}
+
+/** The statement whose single row {@link describeServer} reads. */
+export const SERVER_INFO_SQL =
+  'SELECT VERSION() AS version, @@version_comment AS comment, ' +
+  '@@auto_increment_increment AS autoIncrementIncrement, @@max_allowed_packet AS maxAllowedPacket';
+
+function atLeast(version: readonly number[], wanted: readonly number[]): boolean {
+  for (let i = 0; i < wanted.length; i++) {
+    const have = version[i] ?? 0;
+    const want = wanted[i] ?? 0;
+    if (have !== want) return have > want;
+  }
+  return true;
+}
+
+/** Reads the server's flavour and capabilities from the row of {@link SERVER_INFO_SQL}. */
+export function describeServer(row: Record<string, unknown>): ServerInfo {
+  const raw = typeof row.version === 'string' ? row.version : '';
+  const comment = typeof row.comment === 'string' ? row.comment : '';
+  const flavor = /mariadb/i.test(raw) || /mariadb/i.test(comment) ? 'mariadb' : 'mysql';
+  // MariaDB 10 behind a MySQL-5.5-compatible prefix reports "5.5.5-10.11.6-MariaDB".
+  const match = /(\d+)\.(\d+)\.(\d+)(?!.*\d+\.\d+\.\d+.*MariaDB)/.exec(
+    raw.replace(/^5\.5\.5-/, ''),
+  );
+  const parts = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const version = parts.join('.');
+  const mariadb = flavor === 'mariadb';
+  return {
+    flavor,
+    version,
+    autoIncrementIncrement: Number(row.autoIncrementIncrement ?? 1) || 1,
+    maxAllowedPacket: Number(row.maxAllowedPacket ?? 4194304) || 4194304,
+    insertRowAlias: !mariadb && atLeast(parts, [8, 0, 19]),
+    insertReturning: mariadb && atLeast(parts, [10, 5, 0]),
+    releaseAllLocks: mariadb ? atLeast(parts, [10, 5, 2]) : atLeast(parts, [5, 7, 0]),
+    nativeJson: !mariadb && atLeast(parts, [5, 7, 8]),
+  };
+}
+
+/**
+ * What the dialect assumes before it has connected (SQL built for a unit test, or the first statement of a lazy
+ * data source): only forms that both MySQL and MariaDB accept.
+ */
+export const UNKNOWN_SERVER: ServerInfo = {
+  flavor: 'mysql',
+  version: '0.0.0',
+  autoIncrementIncrement: 1,
+  maxAllowedPacket: 4194304,
+  insertRowAlias: false,
+  insertReturning: false,
+  releaseAllLocks: true,
+  nativeJson: false,
+};

@@ -1,0 +1,23 @@
+export {ParameterizedSQL, PLACEHOLDER, type SqlFragment} from './parameterized-sql';
+export {
+  SqlConnector,
+  type ColumnReader,
+  type UpsertInfo,
+  type UpsertOutcome,
+} from './sql-connector';
+export {
+  EntityNotFoundError,
+  InvalidFilterError,
+  InvalidModelError,
+  InvalidTransactionError,
+  InvalidValueError,
+  SqlConnectorError,
+  isSqlConnectorError,
+  type SqlConnectorErrorOptions,
+} from './errors';
+export {buildWhere, STANDARD_OPERATORS, type StandardOperator, type WhereDialect} from './where';
+export {buildOrderBy} from './order-by';
+export {buildProjection, buildFieldList, type FieldList} from './fields';
+export {buildModelMapping, type ColumnMapping, type ModelMapping} from './model-mapping';
+export type {Callback, Callback2} from './callbacks';
+export type * from './juggler-types';

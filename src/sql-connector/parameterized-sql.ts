@@ -1,0 +1,75 @@
+import assert from 'node:assert';
+
+/** The placeholder every builder writes; a dialect may renumber it when it renders (see `SqlConnector.render`). */
+export const PLACEHOLDER = '?';
+
+function countPlaceholders(sql: string): number {
+  let count = 0;
+  for (let i = sql.indexOf(PLACEHOLDER); i !== -1; i = sql.indexOf(PLACEHOLDER, i + 1)) count++;
+  return count;
+}
+
+/** Anything that can be joined into a statement: a plain SQL fragment (no values) or a parameterized one. */
+export type SqlFragment = string | ParameterizedSQL;
+
+/**
+ * An immutable SQL text with its positional parameters.
+ *
+ * Values never enter the text: every value is a `?` in `sql` and an entry in `params`, and the constructor checks
+ * that the two agree. `append` and `join` return new values; there is deliberately no mutating `merge`.
+ *
+ * ```ts
+ * const where = new ParameterizedSQL('`age` > ?', [18]);
+ * const stmt = new ParameterizedSQL('SELECT * FROM `person`').append('WHERE', where);
+ * // stmt.sql === 'SELECT * FROM `person` WHERE `age` > ?', stmt.params === [18]
+ * ```
+ */
+export class ParameterizedSQL {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+
+  constructor(sql: string, params: readonly unknown[] = []) {
+    assert.strictEqual(
+      countPlaceholders(sql),
+      params.length,
+      `ParameterizedSQL: ${countPlaceholders(sql)} placeholders but ${params.length} parameters`,
+    );
+    this.sql = sql;
+    this.params = params;
+  }
+
+  /** A fragment holding one value. */
+  static value(value: unknown): ParameterizedSQL {
+    return new ParameterizedSQL(PLACEHOLDER, [value]);
+  }
+
+  /** Joins fragments with a separator, skipping empty ones. */
+  static join(fragments: readonly SqlFragment[], separator = ' '): ParameterizedSQL {
+    const texts: string[] = [];
+    const params: unknown[] = [];
+    for (const fragment of fragments) {
+      if (typeof fragment === 'string') {
+        if (fragment !== '') texts.push(fragment);
+      } else if (fragment.sql !== '') {
+        texts.push(fragment.sql);
+        for (const p of fragment.params) params.push(p);
+      }
+    }
+    return new ParameterizedSQL(texts.join(separator), params);
+  }
+
+  /** True when the fragment holds no SQL at all. */
+  get isEmpty(): boolean {
+    return this.sql === '';
+  }
+
+  /** A new statement: this one followed by the fragments, separated by spaces (empty fragments are skipped). */
+  append(...fragments: SqlFragment[]): ParameterizedSQL {
+    return ParameterizedSQL.join([this, ...fragments], ' ');
+  }
+
+  /** The same fragment inside parentheses. */
+  parenthesized(): ParameterizedSQL {
+    return this.isEmpty ? this : new ParameterizedSQL(`(${this.sql})`, this.params);
+  }
+}

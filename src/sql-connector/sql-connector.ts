@@ -1,0 +1,843 @@
+import assert from 'node:assert';
+import {settle, settleOrReturn, settleSpread, type Callback, type Callback2} from './callbacks';
+import {
+  EntityNotFoundError,
+  InvalidFilterError,
+  InvalidModelError,
+  InvalidTransactionError,
+} from './errors';
+import {buildFieldList, buildProjection, type FieldList} from './fields';
+import type {
+  DataSourceLike,
+  Filter,
+  ModelData,
+  ModelDefinition,
+  ObserverMixin,
+  Options,
+  PropertyDefinition,
+  Where,
+} from './juggler-types';
+import {buildModelMapping, type ColumnMapping, type ModelMapping} from './model-mapping';
+import {buildDefaultOrderBy, buildOrderBy} from './order-by';
+import {readPage, type Page} from './pagination';
+import {ParameterizedSQL} from './parameterized-sql';
+import {buildWhere, type WhereDialect} from './where';
+
+/** Converts one column value read from the database into the property's value. */
+export type ColumnReader = (value: unknown) => unknown;
+
+/** The outcome of an upsert statement, as the dialect reads it from the driver's result. */
+export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
+
+/** Juggler's third callback argument of the upsert family. */
+export interface UpsertInfo {
+  isNewInstance: boolean;
+}
+
+interface CompiledReader {
+  readonly entries: readonly (readonly [string, string, ColumnReader | undefined])[];
+}
+
+/**
+ * The dialect-neutral base of a LoopBack SQL connector. It turns juggler's calls into parameterized SQL, runs them
+ * through {@link SqlConnector.execute} (and so through the `before execute` / `after execute` observers), and maps
+ * rows back to model data. A dialect supplies escaping, value conversion, pagination, upsert and the driver.
+ *
+ * Each juggler entry point (`create`, `all`, ...) is a callback adapter with juggler's exact arity; the work is in
+ * the matching `*Async` method, which is the override point.
+ */
+export abstract class SqlConnector implements WhereDialect {
+  /** The connector name juggler reads model and property metadata under (`mysql: {...}`). */
+  abstract readonly name: string;
+  /** Makes juggler JSON-encode Object/Array values in write data (`DataSource.isRelational`). */
+  readonly relational = true;
+  /** Enables juggler's `createAll` path. */
+  readonly multiInsertSupported = true;
+  readonly extraOperators: ReadonlySet<string> = new Set();
+  readonly settings: Readonly<Record<string, unknown>>;
+  dataSource: DataSourceLike | undefined;
+  /** Filled by `define()`; juggler reads it too. */
+  readonly _models: Record<string, ModelDefinition> = {};
+  private readonly mappings = new Map<string, ModelMapping>();
+  private readonly readers = new Map<string, CompiledReader>();
+
+  constructor(settings: Readonly<Record<string, unknown>>) {
+    this.settings = settings;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Dialect hooks
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Quotes an identifier (table, column, schema). Pure. */
+  abstract escapeName(name: string): string;
+  /** The stored form of a property value: a driver value, or SQL such as `POINT(?, ?)`. Throws a 400 error. */
+  abstract toColumnValue(column: ColumnMapping, value: unknown): unknown;
+  /** A converter for values read from a column, or undefined when the driver's value is already right. */
+  protected abstract columnReader(column: ColumnMapping): ColumnReader | undefined;
+  /** Runs one statement on the connection `options` calls for (a transaction's, or the pool's). */
+  protected abstract executeSQL(
+    sql: string,
+    params: readonly unknown[],
+    options: Options,
+  ): Promise<unknown>;
+  /** The id a single-row INSERT generated, or undefined. */
+  protected abstract getInsertedId(result: unknown): unknown;
+  /** The ids a multi-row INSERT generated for `count` rows without an id, in order; undefined when unknowable. */
+  protected abstract getInsertedIds(result: unknown, count: number): unknown[] | undefined;
+  /** The number of rows an UPDATE matched (not only changed) or a DELETE removed. */
+  protected abstract getAffectedCount(result: unknown): number;
+  /** The rows of a SELECT. */
+  protected abstract getRows(result: unknown): Record<string, unknown>[];
+  /** An INSERT that updates the row with the same id instead of failing. */
+  protected abstract buildUpsert(
+    mapping: ModelMapping,
+    fields: FieldList,
+    mode: 'patch' | 'replace',
+  ): ParameterizedSQL;
+  /** Reads an upsert's result. */
+  protected abstract getUpsertOutcome(result: unknown): UpsertOutcome;
+  /**
+   * Runs `work` while holding an exclusive lock named `key`, with every statement of `work` on one connection
+   * (the options passed to `work`). Used to make `findOrCreate` atomic.
+   */
+  protected abstract withLock<T>(
+    key: string,
+    options: Options,
+    work: (options: Options) => Promise<T>,
+  ): Promise<T>;
+
+  /** Extra operators of the dialect (`regexp`, case-insensitive `like`, ...). Undefined makes the operator a 400. */
+  buildOperator(
+    _column: ColumnMapping,
+    _columnSql: ParameterizedSQL,
+    _operator: string,
+    _value: unknown,
+    _operatorOptions: unknown,
+  ): ParameterizedSQL | undefined {
+    return undefined;
+  }
+
+  /** SQL reading a path inside a JSON/Object column as text; undefined when the dialect has no JSON functions. */
+  buildJsonPath(_column: ColumnMapping, _path: readonly string[]): ParameterizedSQL | undefined {
+    return undefined;
+  }
+
+  /** SQL testing whether a JSON array column contains a value; undefined when the dialect cannot. */
+  buildArrayContains(_column: ColumnMapping, _value: unknown): ParameterizedSQL | undefined {
+    return undefined;
+  }
+
+  /** Appends pagination to a SELECT. The default is `LIMIT ? OFFSET ?`. */
+  protected applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {
+    if (page.limit === undefined && page.offset === undefined) return stmt;
+    const limit = page.limit === undefined ? 'ALL' : ParameterizedSQL.value(page.limit);
+    return page.offset === undefined
+      ? stmt.append('LIMIT', limit)
+      : stmt.append('LIMIT', limit, 'OFFSET', ParameterizedSQL.value(page.offset));
+  }
+
+  /** Turns the builders' `?` placeholders into the driver's syntax. The default keeps `?`. */
+  protected render(stmt: ParameterizedSQL): {sql: string; params: readonly unknown[]} {
+    return stmt;
+  }
+
+  /** Most parameters in one statement (`createAll` splits its INSERTs to stay under it). */
+  protected maxStatementParams(): number {
+    return 65535;
+  }
+
+  /** Most bytes of one statement, estimated from its values (`createAll` splits its INSERTs to stay under it). */
+  protected maxStatementBytes(): number {
+    return 1 << 20;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Models
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Juggler: registers a model. */
+  define(definition: ModelDefinition): void {
+    const name = definition.model.modelName;
+    assert(typeof name === 'string', 'define() needs a model with a modelName');
+    this._models[name] = definition;
+    this.forget(name);
+  }
+
+  /** Juggler: adds or changes one property of a registered model. */
+  defineProperty(model: string, property: string, definition: PropertyDefinition): void {
+    const def = this._models[model];
+    if (!def) throw new InvalidModelError(`Model ${model} is not defined on this data source`);
+    def.properties[property] = definition;
+    this.forget(model);
+  }
+
+  /** The mapping of a model, built once per definition. */
+  getModelMapping(model: string): ModelMapping {
+    let mapping = this.mappings.get(model);
+    if (!mapping) {
+      const definition = this._models[model];
+      if (!definition)
+        throw new InvalidModelError(`Model ${model} is not defined on this data source`);
+      mapping = buildModelMapping(model, definition, this.name, (n) => this.escapeName(n));
+      this.mappings.set(model, mapping);
+    }
+    return mapping;
+  }
+
+  getModelDefinition(model: string): ModelDefinition | undefined {
+    return this._models[model];
+  }
+
+  private forget(model: string): void {
+    this.mappings.delete(model);
+    for (const key of this.readers.keys())
+      if (key.startsWith(`${model}\0`)) this.readers.delete(key);
+  }
+
+  getTypes(): string[] {
+    return ['db', 'rdbms', 'sql'];
+  }
+
+  getDefaultIdType(): NumberConstructor {
+    return Number;
+  }
+
+  isRelational(): boolean {
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Pure statement builders
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** The condition of a `where`, or undefined for an empty one. */
+  buildWhere(model: string, where: unknown): ParameterizedSQL | undefined {
+    return buildWhere(this, this.getModelMapping(model), where);
+  }
+
+  buildSelect(
+    model: string,
+    filter: Filter,
+    columns = buildProjection(this.getModelMapping(model), filter.fields),
+  ) {
+    const mapping = this.getModelMapping(model);
+    const page = readPage(filter);
+    const where = this.buildWhere(model, filter.where);
+    const orderBy =
+      buildOrderBy(mapping, filter.order, (p) => this.resolveOrderColumn(mapping, p)) ??
+      buildDefaultOrderBy(mapping);
+    const stmt = new ParameterizedSQL(
+      `SELECT ${columns.map((c) => c.escaped).join(',')} FROM ${mapping.tableEscaped}`,
+    ).append(
+      where ? ParameterizedSQL.join(['WHERE', where]) : '',
+      orderBy ? ParameterizedSQL.join(['ORDER BY', orderBy]) : '',
+    );
+    return this.applyPagination(stmt, page);
+  }
+
+  private resolveOrderColumn(
+    mapping: ModelMapping,
+    property: string,
+  ): ParameterizedSQL | undefined {
+    const column = mapping.byProperty.get(property);
+    if (column) return new ParameterizedSQL(column.escaped);
+    const [head, ...path] = property.split('.');
+    const root = head === undefined ? undefined : mapping.byProperty.get(head);
+    if (!root || path.length === 0 || path.some((p) => p === '')) return undefined;
+    return this.buildJsonPath(root, path);
+  }
+
+  buildCount(model: string, where: Where | undefined): ParameterizedSQL {
+    const mapping = this.getModelMapping(model);
+    const condition = this.buildWhere(model, where);
+    return new ParameterizedSQL(`SELECT COUNT(*) AS cnt FROM ${mapping.tableEscaped}`).append(
+      condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
+    );
+  }
+
+  buildInsert(model: string, data: ModelData): ParameterizedSQL {
+    const mapping = this.getModelMapping(model);
+    const fields = buildFieldList(mapping, data, {mode: 'patch', excludeIds: false}, (c, v) =>
+      this.toColumnValue(c, v),
+    );
+    return this.buildInsertRows(mapping, fields.columns, [fields.values]);
+  }
+
+  /** `INSERT INTO t (c1, c2) VALUES (?, ?), (?, ?)`; a row of SQL values (e.g. `POINT(?, ?)`) is spliced in. */
+  protected buildInsertRows(
+    mapping: ModelMapping,
+    columns: readonly ColumnMapping[],
+    rows: readonly (readonly unknown[])[],
+  ): ParameterizedSQL {
+    const head = `INSERT INTO ${mapping.tableEscaped} (${columns.map((c) => c.escaped).join(',')}) VALUES `;
+    const texts: string[] = [];
+    const params: unknown[] = [];
+    for (const row of rows) {
+      const cells: string[] = [];
+      for (const value of row) {
+        if (value instanceof ParameterizedSQL) {
+          cells.push(value.sql);
+          for (const p of value.params) params.push(p);
+        } else {
+          cells.push('?');
+          params.push(value);
+        }
+      }
+      texts.push(`(${cells.join(',')})`);
+    }
+    return new ParameterizedSQL(head + texts.join(','), params);
+  }
+
+  /** `SET c1=?, c2=?` from a field list. */
+  protected buildAssignments(fields: FieldList): ParameterizedSQL {
+    return ParameterizedSQL.join(
+      fields.columns.map((c, i) => {
+        const value = fields.values[i];
+        return value instanceof ParameterizedSQL
+          ? new ParameterizedSQL(`${c.escaped}=${value.sql}`, value.params)
+          : new ParameterizedSQL(`${c.escaped}=?`, [value]);
+      }),
+      ',',
+    );
+  }
+
+  buildUpdate(
+    model: string,
+    where: Where | undefined,
+    data: ModelData,
+    mode: 'patch' | 'replace',
+  ): ParameterizedSQL | undefined {
+    const mapping = this.getModelMapping(model);
+    const fields = buildFieldList(mapping, data, {mode, excludeIds: true}, (c, v) =>
+      this.toColumnValue(c, v),
+    );
+    const condition = this.buildWhere(model, where);
+    if (fields.columns.length === 0) return undefined;
+    return new ParameterizedSQL(`UPDATE ${mapping.tableEscaped} SET`).append(
+      this.buildAssignments(fields),
+      condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
+    );
+  }
+
+  buildDelete(model: string, where: Where | undefined): ParameterizedSQL {
+    const mapping = this.getModelMapping(model);
+    const condition = this.buildWhere(model, where);
+    return new ParameterizedSQL(`DELETE FROM ${mapping.tableEscaped}`).append(
+      condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
+    );
+  }
+
+  /** The `where` selecting one row by id; composite ids take an object of id values. */
+  protected idWhere(model: string, id: unknown): Where {
+    const mapping = this.getModelMapping(model);
+    if (mapping.ids.length === 0) throw new InvalidModelError(`Model ${model} has no id property`);
+    if (
+      id === undefined ||
+      id === null ||
+      (typeof id === 'object' && !(id instanceof Date) && mapping.ids.length === 1)
+    ) {
+      throw new InvalidFilterError(`Invalid id for ${model}: ${id === null ? 'null' : typeof id}`);
+    }
+    if (mapping.ids.length === 1) return {[(mapping.ids[0] as ColumnMapping).property]: id};
+    if (typeof id !== 'object' || id === null) {
+      throw new InvalidFilterError(
+        `Model ${model} has a composite id: pass an object of its id properties`,
+      );
+    }
+    const where: Where = {};
+    for (const c of mapping.ids) where[c.property] = (id as Record<string, unknown>)[c.property];
+    return where;
+  }
+
+  /** The id value of model data: a scalar, or an object for composite ids; undefined when incomplete. */
+  protected idOf(mapping: ModelMapping, data: ModelData): unknown {
+    if (mapping.ids.length === 1) return data[(mapping.ids[0] as ColumnMapping).property];
+    const id: Record<string, unknown> = {};
+    for (const c of mapping.ids) {
+      const v = data[c.property];
+      if (v === undefined || v === null) return undefined;
+      id[c.property] = v;
+    }
+    return mapping.ids.length === 0 ? undefined : id;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Execution
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /**
+   * Runs a statement through the `execute` observers (`before execute` / `after execute`), which may rewrite the SQL
+   * and parameters, and returns the driver's result.
+   */
+  protected async run(stmt: ParameterizedSQL, options: Options): Promise<unknown> {
+    this.checkTransaction(options);
+    const {sql, params} = this.render(stmt);
+    return this.runSql(sql, params, options);
+  }
+
+  /** Runs SQL text that is already in the driver's syntax through the `execute` observers. */
+  protected runSql(sql: string, params: readonly unknown[], options: Options): Promise<unknown> {
+    const observers = this as unknown as Partial<ObserverMixin> & {
+      _observers?: Record<string, unknown[]>;
+    };
+    const registered = observers._observers;
+    const observed =
+      typeof observers.notifyObserversAround === 'function' &&
+      !!registered &&
+      ((registered['before execute']?.length ?? 0) > 0 ||
+        (registered['after execute']?.length ?? 0) > 0);
+    if (!observed) return this.executeSQL(sql, params, options);
+    return new Promise((resolve, reject) => {
+      const context = {req: {sql, params}, options, res: undefined as unknown};
+      (observers.notifyObserversAround as ObserverMixin['notifyObserversAround'])(
+        'execute',
+        context,
+        (ctx, done) => {
+          const c = ctx as typeof context;
+          this.executeSQL(c.req.sql, c.req.params, options).then(
+            (res) => {
+              c.res = res;
+              done(null, c);
+            },
+            (err: Error) => done(err),
+          );
+        },
+        (err, ctx) =>
+          err ? reject(err) : resolve((ctx as typeof context | undefined)?.res ?? context.res),
+      );
+    });
+  }
+
+  /** A transaction in `options` must be one of this connector's, and still active. */
+  protected checkTransaction(options: Options | undefined): void {
+    const tx = options?.transaction;
+    if (tx === undefined || tx === null) return;
+    if (typeof tx !== 'object')
+      throw new InvalidTransactionError('options.transaction is not a transaction');
+    if (tx.connector !== this) {
+      throw new InvalidTransactionError(
+        'options.transaction belongs to another connector or data source',
+      );
+    }
+    if (!tx.connection)
+      throw new InvalidTransactionError(
+        'options.transaction has already been committed or rolled back',
+      );
+  }
+
+  /**
+   * Raw SQL: `execute(sql, params, options, cb)`; `params` and `options` may be left out. Returns the driver's
+   * result (rows for a SELECT, `{affectedRows, insertId, ...}` otherwise). Values belong in `params`, never in `sql`.
+   */
+  execute(
+    sql: string,
+    params: unknown,
+    options: unknown,
+    callback: unknown,
+  ): Promise<unknown> | undefined {
+    const args = [params, options, callback];
+    let cb: Callback<unknown> | undefined;
+    while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
+    if (typeof args[args.length - 1] === 'function') cb = args.pop() as Callback<unknown>;
+    const [p, o] = args;
+    const work = (async () => {
+      if (typeof sql !== 'string' || sql.trim() === '')
+        throw new InvalidFilterError('execute() needs an SQL string');
+      const opts = (o ?? {}) as Options;
+      this.checkTransaction(opts);
+      const list = p === undefined || p === null ? [] : Array.isArray(p) ? p : [p];
+      return this.runSql(sql, list, opts);
+    })();
+    return settleOrReturn(work, cb);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // CRUD: juggler adapters (exact arity, no defaults) and their implementations
+  // ---------------------------------------------------------------------------------------------------------------
+
+  create(model: string, data: ModelData, options: Options, cb: Callback<unknown>): void {
+    settle(this.createAsync(model, data, options), cb);
+  }
+
+  async createAsync(model: string, data: ModelData, options: Options): Promise<unknown> {
+    const mapping = this.getModelMapping(model);
+    const result = await this.run(this.buildInsert(model, data), options);
+    const given = this.idOf(mapping, data);
+    return given ?? this.getInsertedId(result);
+  }
+
+  createAll(model: string, data: ModelData[], options: Options, cb: Callback<ModelData[]>): void {
+    settle(this.createAllAsync(model, data, options), cb);
+  }
+
+  async createAllAsync(model: string, data: ModelData[], options: Options): Promise<ModelData[]> {
+    if (!Array.isArray(data))
+      throw new InvalidFilterError('createAll() takes an array of model data');
+    const mapping = this.getModelMapping(model);
+    const out = data.map((d) => ({...d}));
+    if (out.length === 0) return out;
+    // One column list for every row: the union of the properties given, NULL for the others.
+    const present = new Set<string>();
+    for (const d of out)
+      for (const key of Object.keys(d)) if (d[key] !== undefined) present.add(key);
+    const columns = mapping.columns.filter((c) => present.has(c.property));
+    const idColumn = mapping.ids.length === 1 ? (mapping.ids[0] as ColumnMapping) : undefined;
+    // Generated ids are only predictable for rows that all leave the id out, so the two kinds go in separate statements.
+    const withId: number[] = [];
+    const withoutId: number[] = [];
+    out.forEach((d, i) =>
+      (idColumn && (d[idColumn.property] === undefined || d[idColumn.property] === null)
+        ? withoutId
+        : withId
+      ).push(i),
+    );
+    const insertColumnsFor = (indexes: number[]) =>
+      indexes === withoutId && idColumn ? columns.filter((c) => c !== idColumn) : columns;
+    for (const group of [withId, withoutId]) {
+      if (group.length === 0) continue;
+      const cols = insertColumnsFor(group);
+      for (const chunk of this.chunkRows(
+        group.map((i) => this.insertRow(out[i] as ModelData, cols)),
+      )) {
+        const result = await this.run(this.buildInsertRows(mapping, cols, chunk.rows), options);
+        if (group === withoutId && idColumn) {
+          const ids = this.getInsertedIds(result, chunk.rows.length);
+          if (ids)
+            ids.forEach(
+              (id, k) =>
+                ((out[group[chunk.start + k] as number] as ModelData)[idColumn.property] = id),
+            );
+        }
+      }
+    }
+    return out;
+  }
+
+  private insertRow(data: ModelData, columns: readonly ColumnMapping[]): unknown[] {
+    return columns.map((c) => {
+      const v = data[c.property];
+      return v === undefined || v === null ? null : this.toColumnValue(c, v);
+    });
+  }
+
+  /** Splits INSERT rows into chunks under the statement's parameter and size limits. */
+  private *chunkRows(rows: unknown[][]): Generator<{start: number; rows: unknown[][]}> {
+    const maxParams = this.maxStatementParams();
+    const maxBytes = this.maxStatementBytes();
+    let start = 0;
+    let params = 0;
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as unknown[];
+      const rowBytes = row.reduce((sum: number, v) => sum + estimateBytes(v), 8);
+      if (i > start && (params + row.length > maxParams || bytes + rowBytes > maxBytes)) {
+        yield {start, rows: rows.slice(start, i)};
+        start = i;
+        params = 0;
+        bytes = 0;
+      }
+      params += row.length;
+      bytes += rowBytes;
+    }
+    if (start < rows.length) yield {start, rows: rows.slice(start)};
+  }
+
+  all(model: string, filter: Filter, options: Options, cb: Callback<ModelData[]>): void {
+    settle(this.allAsync(model, filter, options), cb);
+  }
+
+  async allAsync(model: string, filter: Filter, options: Options): Promise<ModelData[]> {
+    const mapping = this.getModelMapping(model);
+    const f = filter ?? {};
+    const columns = buildProjection(mapping, f.fields);
+    const result = await this.run(this.buildSelect(model, f, columns), options);
+    const rows = this.mapRows(mapping, columns, this.getRows(result));
+    if (f.include && rows.length > 0) await this.include(mapping, rows, f.include, options);
+    return rows;
+  }
+
+  private include(
+    mapping: ModelMapping,
+    rows: ModelData[],
+    include: unknown,
+    options: Options,
+  ): Promise<void> {
+    const modelClass = mapping.definition.model;
+    if (typeof modelClass.include !== 'function') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      modelClass.include?.(rows, include, options, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Maps driver rows (keyed by column) to model data (keyed by property), with one compiled reader per projection. */
+  protected mapRows(
+    mapping: ModelMapping,
+    columns: readonly ColumnMapping[],
+    rows: Record<string, unknown>[],
+  ): ModelData[] {
+    const key = `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
+    let reader = this.readers.get(key);
+    if (!reader) {
+      reader = {entries: columns.map((c) => [c.column, c.property, this.columnReader(c)] as const)};
+      this.readers.set(key, reader);
+    }
+    const entries = reader.entries;
+    const out = new Array<ModelData>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as Record<string, unknown>;
+      const data: ModelData = {};
+      for (const [column, property, read] of entries) {
+        const value = row[column];
+        data[property] =
+          read === undefined || value === null || value === undefined ? value : read(value);
+      }
+      out[r] = data;
+    }
+    return out;
+  }
+
+  /** The legacy `find(model, id)` of SQL connectors: the row with the id, or null. */
+  find(model: string, id: unknown, options: Options, cb: Callback<ModelData | null>): void {
+    settle(this.findByIdAsync(model, id, options), cb);
+  }
+
+  async findByIdAsync(model: string, id: unknown, options: Options): Promise<ModelData | null> {
+    const rows = await this.allAsync(model, {where: this.idWhere(model, id), limit: 1}, options);
+    return rows[0] ?? null;
+  }
+
+  count(model: string, where: Where, options: Options, cb: Callback<number>): void {
+    settle(this.countAsync(model, where, options), cb);
+  }
+
+  async countAsync(model: string, where: Where, options: Options): Promise<number> {
+    const result = await this.run(this.buildCount(model, where), options);
+    const row = this.getRows(result)[0];
+    return Number(row?.cnt ?? 0);
+  }
+
+  exists(model: string, id: unknown, options: Options, cb: Callback<boolean>): void {
+    settle(this.existsAsync(model, id, options), cb);
+  }
+
+  async existsAsync(model: string, id: unknown, options: Options): Promise<boolean> {
+    const rows = await this.allAsync(
+      model,
+      {
+        where: this.idWhere(model, id),
+        limit: 1,
+        fields: this.getModelMapping(model).ids.map((c) => c.property),
+      },
+      options,
+    );
+    return rows.length > 0;
+  }
+
+  update(
+    model: string,
+    where: Where,
+    data: ModelData,
+    options: Options,
+    cb: Callback<{count: number}>,
+  ): void {
+    settle(this.updateAsync(model, where, data, options), cb);
+  }
+
+  /** Juggler calls `update` for `updateAll`; both names work. */
+  updateAll(
+    model: string,
+    where: Where,
+    data: ModelData,
+    options: Options,
+    cb: Callback<{count: number}>,
+  ): void {
+    settle(this.updateAsync(model, where, data, options), cb);
+  }
+
+  async updateAsync(
+    model: string,
+    where: Where,
+    data: ModelData,
+    options: Options,
+  ): Promise<{count: number}> {
+    const stmt = this.buildUpdate(model, where, data ?? {}, 'patch');
+    // Nothing to set: report how many rows the where matches, without sending an empty UPDATE.
+    if (!stmt) return {count: await this.countAsync(model, where, options)};
+    const result = await this.run(stmt, options);
+    return {count: this.getAffectedCount(result)};
+  }
+
+  destroyAll(model: string, where: Where, options: Options, cb: Callback<{count: number}>): void {
+    settle(this.destroyAllAsync(model, where, options), cb);
+  }
+
+  async destroyAllAsync(model: string, where: Where, options: Options): Promise<{count: number}> {
+    const result = await this.run(this.buildDelete(model, where), options);
+    return {count: this.getAffectedCount(result)};
+  }
+
+  destroy(model: string, id: unknown, options: Options, cb: Callback<{count: number}>): void {
+    settle(this.destroyAsync(model, id, options), cb);
+  }
+
+  async destroyAsync(model: string, id: unknown, options: Options): Promise<{count: number}> {
+    return this.destroyAllAsync(model, this.idWhere(model, id), options);
+  }
+
+  updateAttributes(
+    model: string,
+    id: unknown,
+    data: ModelData,
+    options: Options,
+    cb: Callback<ModelData>,
+  ): void {
+    settle(this.updateByIdAsync(model, id, data, options, 'patch'), cb);
+  }
+
+  replaceById(
+    model: string,
+    id: unknown,
+    data: ModelData,
+    options: Options,
+    cb: Callback<ModelData>,
+  ): void {
+    settle(this.updateByIdAsync(model, id, data, options, 'replace'), cb);
+  }
+
+  /** `updateAttributes` (patch) and `replaceById` (replace): a 404 error when no row has the id. */
+  async updateByIdAsync(
+    model: string,
+    id: unknown,
+    data: ModelData,
+    options: Options,
+    mode: 'patch' | 'replace',
+  ): Promise<ModelData> {
+    const where = this.idWhere(model, id);
+    const stmt = this.buildUpdate(model, where, data ?? {}, mode);
+    const count = stmt
+      ? this.getAffectedCount(await this.run(stmt, options))
+      : (await this.existsAsync(model, id, options))
+        ? 1
+        : 0;
+    if (count === 0) throw new EntityNotFoundError(model, id);
+    return data;
+  }
+
+  updateOrCreate(
+    model: string,
+    data: ModelData,
+    options: Options,
+    cb: Callback2<ModelData, UpsertInfo>,
+  ): void {
+    settleSpread(this.upsertAsync(model, data, options, 'patch'), cb);
+  }
+
+  replaceOrCreate(
+    model: string,
+    data: ModelData,
+    options: Options,
+    cb: Callback2<ModelData, UpsertInfo>,
+  ): void {
+    settleSpread(this.upsertAsync(model, data, options, 'replace'), cb);
+  }
+
+  /** Juggler calls `save` for an instance that is already persisted: a full replace, or an insert if it is gone. */
+  save(
+    model: string,
+    data: ModelData,
+    options: Options,
+    cb: Callback2<ModelData, UpsertInfo>,
+  ): void {
+    settleSpread(this.upsertAsync(model, data, options, 'replace'), cb);
+  }
+
+  /** One atomic statement inserting the row or updating the row with the same id. */
+  async upsertAsync(
+    model: string,
+    data: ModelData,
+    options: Options,
+    mode: 'patch' | 'replace',
+  ): Promise<[ModelData, UpsertInfo]> {
+    const mapping = this.getModelMapping(model);
+    const id = this.idOf(mapping, data);
+    if (id === undefined || id === null) {
+      const created = await this.createAsync(model, data, options);
+      const out = {...data};
+      if (mapping.ids.length === 1 && created !== undefined)
+        out[(mapping.ids[0] as ColumnMapping).property] = created;
+      return [out, {isNewInstance: true}];
+    }
+    const fields = buildFieldList(mapping, data, {mode, excludeIds: false}, (c, v) =>
+      this.toColumnValue(c, v),
+    );
+    const result = await this.run(this.buildUpsert(mapping, fields, mode), options);
+    const outcome = this.getUpsertOutcome(result);
+    if (outcome === 'unchanged' && !(await this.existsAsync(model, id, options))) {
+      // The insert hit another unique key and the update touched nothing: that row is not this id's.
+      throw this.duplicateError(model);
+    }
+    return [data, {isNewInstance: outcome === 'inserted'}];
+  }
+
+  /** The error of an upsert that collided with another row on a unique key other than the id. */
+  protected abstract duplicateError(model: string): Error;
+
+  findOrCreate(
+    model: string,
+    filter: Filter,
+    data: ModelData,
+    options: Options,
+    cb: Callback2<ModelData, boolean>,
+  ): void {
+    settleSpread(this.findOrCreateAsync(model, filter, data, options), cb);
+  }
+
+  /** Atomic: concurrent calls with the same filter create one row; the others find it. */
+  async findOrCreateAsync(
+    model: string,
+    filter: Filter,
+    data: ModelData,
+    options: Options,
+  ): Promise<[ModelData, boolean]> {
+    const f = {...(filter ?? {}), limit: 1};
+    // Validate the filter before taking a lock, so a bad one fails with 400 at once.
+    this.buildSelect(model, f);
+    const key = `${this.getModelMapping(model).tableEscaped}:${stableStringify(f.where ?? {})}`;
+    return this.withLock(key, options, async (opts) => {
+      const found = await this.allAsync(model, f, opts);
+      if (found.length > 0) return [found[0] as ModelData, false];
+      const mapping = this.getModelMapping(model);
+      const id = await this.createAsync(model, data, opts);
+      const created = {...data};
+      if (mapping.ids.length === 1 && id !== undefined)
+        created[(mapping.ids[0] as ColumnMapping).property] = id;
+      if (f.include) await this.include(mapping, [created], f.include, opts);
+      return [created, true];
+    });
+  }
+}
+
+/** An upper bound of a value's size in SQL text (UTF-8, escaped). */
+function estimateBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length * 3 + 2;
+  if (Buffer.isBuffer(value)) return value.length * 2 + 3;
+  if (value instanceof ParameterizedSQL)
+    return value.sql.length + value.params.reduce((s: number, p) => s + estimateBytes(p), 0);
+  return 32;
+}
+
+/** JSON with sorted keys, so equal filters give equal lock names. */
+function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof RegExp) return v.toString();
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
+    }
+    return v;
+  });
+}
