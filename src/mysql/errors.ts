@@ -87,7 +87,9 @@ export function toMySqlError(err: unknown, sql?: string): Error {
   ) as DriverError;
   const text = typeof driver.message === 'string' ? driver.message : String(err);
   const message = text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
-  const error = new MySqlError(message, driver, sql, err);
+  // No `cause`: mysql2 puts the statement with its values written in on its error (`err.sql`), and a cause is
+  // printed by util.inspect and most loggers. The driver's fields and stack are copied instead.
+  const error = new MySqlError(message, driver, sql, undefined);
   if (err instanceof Error && err.stack) {
     error.stack = `${error.name}: ${message}\n${err.stack.split('\n').slice(1).join('\n')}`;
   }

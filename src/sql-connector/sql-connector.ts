@@ -245,6 +245,7 @@ export abstract class SqlConnector implements WhereDialect {
     const [head, ...path] = property.split('.');
     const root = head === undefined ? undefined : mapping.byProperty.get(head);
     if (!root || path.length === 0 || path.some((p) => p === '')) return undefined;
+    if (!['object', 'array', 'any', 'json'].includes(root.type)) return undefined;
     return this.buildJsonPath(root, path);
   }
 

@@ -1,4 +1,4 @@
-import {InvalidFilterError} from './errors';
+import {InvalidFilterError, SqlConnectorError} from './errors';
 import type {ColumnMapping, ModelMapping} from './model-mapping';
 import {ParameterizedSQL} from './parameterized-sql';
 
@@ -181,7 +181,9 @@ function buildProperty(
 ): ParameterizedSQL {
   const {column, sql, nested} = resolveColumn(dialect, mapping, key);
   // A nested value is compared as text or number, never converted by the root column's type.
-  const convert = nested ? toNestedValue : (value: unknown) => dialect.toColumnValue(column, value);
+  const convert = nested
+    ? toNestedValue
+    : (value: unknown) => toFilterValue(dialect, column, value);
 
   if (condition === null || condition === undefined)
     return new ParameterizedSQL(`${sql.sql} IS NULL`, sql.params);
@@ -219,6 +221,18 @@ function equals(columnSql: ParameterizedSQL, value: unknown): ParameterizedSQL {
 
 function asSql(value: unknown): ParameterizedSQL {
   return value instanceof ParameterizedSQL ? value : ParameterizedSQL.value(value);
+}
+
+/** A value of a where, converted by the dialect; a value the column cannot hold makes the filter invalid (400). */
+function toFilterValue(dialect: WhereDialect, column: ColumnMapping, value: unknown): unknown {
+  try {
+    return dialect.toColumnValue(column, value);
+  } catch (err) {
+    if (err instanceof SqlConnectorError && err.statusCode === 400) {
+      throw new InvalidFilterError(`Invalid where: ${err.message}`);
+    }
+    throw err;
+  }
 }
 
 function toNestedValue(value: unknown): unknown {
@@ -313,14 +327,14 @@ function buildOperator(
       const insensitive = operator === 'ilike' || operator === 'nilike' || operatorOptions === 'i';
       const negated = operator === 'nlike' || operator === 'nilike';
       if (insensitive) {
-        const sql = dialect.buildOperator(
-          column,
-          columnSql,
-          negated ? 'nilike' : 'ilike',
-          value,
-          operatorOptions,
-        );
-        if (sql) return sql;
+        const op = negated ? 'nilike' : 'ilike';
+        const sql = dialect.buildOperator(column, columnSql, op, value, operatorOptions);
+        // Never fall back to a case-sensitive LIKE: a nilike in a destroyAll would then match more rows.
+        if (!sql)
+          throw new InvalidFilterError(
+            `Invalid where: operator "${op}" is not supported by this connector`,
+          );
+        return sql;
       }
       return ParameterizedSQL.join(
         [columnSql, negated ? ' NOT LIKE ' : ' LIKE ', ParameterizedSQL.value(value)],

@@ -1,0 +1,170 @@
+import {
+  InvalidValueError,
+  type ParameterizedSQL,
+  SqlConnector,
+  SqlConnectorError,
+  type ColumnMapping,
+  type ColumnReader,
+  type ModelMapping,
+  type ModelSettings,
+  type Options,
+  type PropertyDefinition,
+  type UpsertOutcome,
+} from '../../src/sql-connector';
+import type {FieldList} from '../../src/sql-connector/fields';
+
+/** What the fake driver answers to a statement. */
+export interface FakeResult {
+  rows?: Record<string, unknown>[];
+  /** Rows inserted, updated or deleted. */
+  rowCount?: number;
+  /** The first generated id of an INSERT; a multi-row INSERT generates consecutive ids from it. */
+  insertId?: number;
+  /** For an upsert: whether the row was inserted (rather than updated). */
+  inserted?: boolean;
+}
+
+/** One statement as the fake driver received it. */
+export interface RecordedStatement {
+  sql: string;
+  params: readonly unknown[];
+}
+
+const JSON_TYPES = new Set(['object', 'array', 'any', 'json']);
+
+function isPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A second, fake SQL dialect (PostgreSQL-flavoured): double-quoted names, `$n` placeholders, `ON CONFLICT` upserts,
+ * no JSON functions and no dialect operators. It proves that the base class is dialect-neutral: everything it
+ * builds goes through these hooks. No driver: statements are recorded in `statements` and answered by `respond`.
+ */
+export class FakeSqlConnector extends SqlConnector {
+  readonly name = 'fake';
+  /** Every statement sent to the "driver", in order. */
+  readonly statements: RecordedStatement[] = [];
+  /** The canned answer to a statement; tests replace it. */
+  respond: (sql: string, params: readonly unknown[]) => FakeResult = () => ({
+    rows: [],
+    rowCount: 0,
+  });
+
+  constructor(settings: Readonly<Record<string, unknown>> = {}) {
+    super(settings);
+  }
+
+  escapeName(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+  }
+
+  toColumnValue(column: ColumnMapping, value: unknown): unknown {
+    if (value === null || value === undefined) return null;
+    if (value instanceof Date) {
+      if (Number.isNaN(value.getTime()))
+        throw new InvalidValueError(`Invalid value for ${column.property}: an invalid date`);
+      return value.toISOString();
+    }
+    if (JSON_TYPES.has(column.type)) {
+      return typeof value === 'object' ? JSON.stringify(value) : value;
+    }
+    if (isPlainObject(value) || Array.isArray(value)) {
+      throw new InvalidValueError(
+        `Invalid value for ${column.property} (${column.type}): an object`,
+      );
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new InvalidValueError(
+        `Invalid value for ${column.property} (${column.type}): not finite`,
+      );
+    }
+    return value;
+  }
+
+  protected columnReader(_column: ColumnMapping): ColumnReader | undefined {
+    return undefined;
+  }
+
+  /** Public here so tests can see the statement as the driver would. */
+  override render(stmt: ParameterizedSQL): {sql: string; params: readonly unknown[]} {
+    let n = 0;
+    return {sql: stmt.sql.replace(/\?/g, () => `$${++n}`), params: stmt.params};
+  }
+
+  protected executeSQL(
+    sql: string,
+    params: readonly unknown[],
+    _options: Options,
+  ): Promise<unknown> {
+    this.statements.push({sql, params});
+    return Promise.resolve(this.respond(sql, params));
+  }
+
+  protected getInsertedId(result: unknown): unknown {
+    return (result as FakeResult).insertId;
+  }
+
+  protected getInsertedIds(result: unknown, count: number): unknown[] | undefined {
+    const first = (result as FakeResult).insertId;
+    if (first === undefined) return undefined;
+    return Array.from({length: count}, (_, i) => first + i);
+  }
+
+  protected getAffectedCount(result: unknown): number {
+    return (result as FakeResult).rowCount ?? 0;
+  }
+
+  protected getRows(result: unknown): Record<string, unknown>[] {
+    return (result as FakeResult).rows ?? [];
+  }
+
+  protected buildUpsert(
+    mapping: ModelMapping,
+    fields: FieldList,
+    _mode: 'patch' | 'replace',
+  ): ParameterizedSQL {
+    const insert = this.buildInsertRows(mapping, fields.columns, [fields.values]);
+    const conflict = `ON CONFLICT (${mapping.ids.map((c) => c.escaped).join(',')})`;
+    const assignments = fields.columns
+      .filter((c) => !c.definition.id)
+      .map((c) => `${c.escaped}=EXCLUDED.${c.escaped}`);
+    return insert.append(
+      conflict,
+      assignments.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${assignments.join(',')}`,
+    );
+  }
+
+  protected getUpsertOutcome(result: unknown): UpsertOutcome {
+    const r = result as FakeResult;
+    if ((r.rowCount ?? 0) === 0) return 'unchanged';
+    return r.inserted === true ? 'inserted' : 'updated';
+  }
+
+  protected withLock<T>(
+    _key: string,
+    options: Options,
+    work: (options: Options) => Promise<T>,
+  ): Promise<T> {
+    return work(options);
+  }
+
+  protected duplicateError(model: string): Error {
+    return new SqlConnectorError(`Duplicate ${model}: the row conflicts on a unique key`, {
+      code: 'DUPLICATE',
+      statusCode: 422,
+    });
+  }
+}
+
+/** Registers a model on a connector the way juggler does. */
+export function defineModel(
+  connector: SqlConnector,
+  name: string,
+  properties: Record<string, PropertyDefinition>,
+  settings?: ModelSettings,
+): void {
+  connector.define({model: {modelName: name}, properties, settings: settings ?? {}});
+}

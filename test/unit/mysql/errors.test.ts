@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import {inspect} from 'node:util';
+import {InvalidFilterError, MySqlError, SqlConnectorError} from '../../../src';
+import {toMySqlError} from '../../../src/mysql/errors';
+import {describeServer} from '../../../src/mysql/server';
+
+/** An error shaped like the ones mysql2 raises (it also sets `sql`, with the values inlined). */
+function driverError(message: string, props: Record<string, unknown>): Error {
+  return Object.assign(new Error(message), props);
+}
+
+describe('toMySqlError', () => {
+  it('keeps the driver fields and adds a numeric statusCode', () => {
+    const cause = driverError("Duplicate entry 'a' for key 'PRIMARY'", {
+      code: 'ER_DUP_ENTRY',
+      errno: 1062,
+      sqlState: '23000',
+      sqlMessage: "Duplicate entry 'a' for key 'PRIMARY'",
+      fatal: false,
+    });
+    const err = toMySqlError(cause, 'INSERT INTO `t` (`id`) VALUES (?)');
+    assert.ok(err instanceof MySqlError);
+    assert.ok(err instanceof SqlConnectorError);
+    assert.equal(err.name, 'MySqlError');
+    assert.equal(err.message, "Duplicate entry 'a' for key 'PRIMARY'");
+    assert.equal(err.code, 'ER_DUP_ENTRY');
+    assert.equal(err.errno, 1062);
+    assert.equal(err.sqlState, '23000');
+    assert.equal(err.sqlMessage, "Duplicate entry 'a' for key 'PRIMARY'");
+    assert.equal(err.statusCode, 422);
+    assert.equal(err.status, 422);
+    assert.equal(err.fatal, false);
+    assert.equal(err.sql, 'INSERT INTO `t` (`id`) VALUES (?)');
+    // The driver error is not kept as `cause`: mysql2 writes the statement with its values into it.
+    assert.equal(err.cause, undefined);
+    assert.ok(err.stack?.includes('driverError'));
+    assert.ok(err.stack?.startsWith("MySqlError: Duplicate entry 'a' for key 'PRIMARY'\n"));
+  });
+
+  const statuses: [string | undefined, number][] = [
+    ['ER_DUP_ENTRY', 422],
+    ['ER_NO_REFERENCED_ROW_2', 422],
+    ['ER_NO_SUCH_TABLE', 404],
+    ['ER_BAD_DB_ERROR', 404],
+    ['ER_LOCK_DEADLOCK', 409],
+    ['ECONNREFUSED', 503],
+    ['PROTOCOL_SEQUENCE_TIMEOUT', 504],
+    ['ER_PARSE_ERROR', 500],
+    ['ER_SOMETHING_NEW', 500],
+    [undefined, 500],
+  ];
+  for (const [code, status] of statuses) {
+    it(`${code ?? 'no code'} -> ${status}`, () => {
+      const err = toMySqlError(driverError('x', code === undefined ? {} : {code}));
+      assert.equal((err as MySqlError).statusCode, status);
+      assert.equal((err as MySqlError).code, code ?? 'ER_UNKNOWN');
+    });
+  }
+
+  it('fatal errors are flagged', () => {
+    const err = toMySqlError(driverError('gone', {code: 'PROTOCOL_CONNECTION_LOST', fatal: true}));
+    assert.equal((err as MySqlError).fatal, true);
+    assert.equal((err as MySqlError).statusCode, 503);
+  });
+
+  it('passes SqlConnectorError through unchanged', () => {
+    const own = new InvalidFilterError('bad where');
+    assert.equal(toMySqlError(own, 'SELECT 1'), own);
+    const base = new SqlConnectorError('x', {code: 'X', statusCode: 418});
+    assert.equal(toMySqlError(base), base);
+    const mysqlErr = new MySqlError('y', {code: 'ER_DUP_ENTRY'}, 'SQL', undefined);
+    assert.equal(toMySqlError(mysqlErr, 'OTHER'), mysqlErr);
+    assert.equal((toMySqlError(mysqlErr, 'OTHER') as MySqlError).sql, 'SQL');
+  });
+
+  it('wraps non-Error values', () => {
+    const err = toMySqlError('boom');
+    assert.ok(err instanceof MySqlError);
+    assert.equal(err.message, 'boom');
+    assert.equal(err.code, 'ER_UNKNOWN');
+    assert.equal(err.statusCode, 500);
+  });
+
+  it('masks URL credentials in the message and the stack', () => {
+    const err = toMySqlError(
+      driverError('connect failed for mysql://app:s3cr%2Fet@db:3306/shop (timeout)', {
+        code: 'ETIMEDOUT',
+      }),
+    );
+    assert.equal(err.message, 'connect failed for mysql://app:***@db:3306/shop (timeout)');
+    assert.ok(!err.stack?.includes('s3cr'), err.stack);
+    const bare = toMySqlError(driverError('at //:hunter2@host', {}));
+    assert.equal(bare.message, 'at //:***@host');
+  });
+
+  it('never includes the parameters', () => {
+    const secret = 'p4ssw0rd-param';
+    // mysql2 puts the formatted statement, with the values inlined, in `err.sql`.
+    const cause = driverError("Table 'shop.users' doesn't exist", {
+      code: 'ER_NO_SUCH_TABLE',
+      errno: 1146,
+      sqlState: '42S02',
+      sqlMessage: "Table 'shop.users' doesn't exist",
+      sql: `INSERT INTO \`users\` (\`password\`) VALUES ('${secret}')`,
+    });
+    const err = toMySqlError(cause, 'INSERT INTO `users` (`password`) VALUES (?)') as MySqlError;
+    assert.equal(err.statusCode, 404);
+    assert.equal(err.sql, 'INSERT INTO `users` (`password`) VALUES (?)');
+    assert.ok(!err.message.includes(secret));
+    assert.ok(!String(err.stack).includes(secret));
+    assert.ok(!JSON.stringify(err).includes(secret));
+    const shown = inspect(err, {depth: 10});
+    assert.ok(!shown.includes(secret), `util.inspect(err) shows the parameter:\n${shown}`);
+  });
+});
+
+describe('describeServer', () => {
+  const cases: {
+    version: string;
+    comment?: string;
+    flavor: string;
+    v: string;
+    alias: boolean;
+    returning: boolean;
+  }[] = [
+    {
+      version: '10.11.19-MariaDB-0+deb12u1',
+      flavor: 'mariadb',
+      v: '10.11.19',
+      alias: false,
+      returning: true,
+    },
+    {
+      version: '5.5.5-10.6.12-MariaDB',
+      flavor: 'mariadb',
+      v: '10.6.12',
+      alias: false,
+      returning: true,
+    },
+    {version: '10.4.32-MariaDB', flavor: 'mariadb', v: '10.4.32', alias: false, returning: false},
+    {version: '8.4.3', flavor: 'mysql', v: '8.4.3', alias: true, returning: false},
+    {version: '8.0.19', flavor: 'mysql', v: '8.0.19', alias: true, returning: false},
+    {version: '8.0.18', flavor: 'mysql', v: '8.0.18', alias: false, returning: false},
+    {version: '5.7.44-log', flavor: 'mysql', v: '5.7.44', alias: false, returning: false},
+    {
+      version: '10.6.18',
+      comment: 'mariadb.org binary distribution',
+      flavor: 'mariadb',
+      v: '10.6.18',
+      alias: false,
+      returning: true,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.version}${c.comment ? ` (${c.comment})` : ''}`, () => {
+      const info = describeServer({
+        version: c.version,
+        comment: c.comment ?? 'MySQL Community Server - GPL',
+      });
+      assert.equal(info.flavor, c.flavor);
+      assert.equal(info.version, c.v);
+      assert.equal(info.insertRowAlias, c.alias);
+      assert.equal(info.insertReturning, c.returning);
+    });
+  }
+
+  it('reads the server variables, with defaults', () => {
+    const info = describeServer({
+      version: '8.4.3',
+      autoIncrementIncrement: 2,
+      maxAllowedPacket: '67108864',
+    });
+    assert.equal(info.autoIncrementIncrement, 2);
+    assert.equal(info.maxAllowedPacket, 67108864);
+    const none = describeServer({});
+    assert.equal(none.flavor, 'mysql');
+    assert.equal(none.version, '0.0.0');
+    assert.equal(none.autoIncrementIncrement, 1);
+    assert.equal(none.maxAllowedPacket, 4194304);
+    assert.equal(none.insertRowAlias, false);
+  });
+});
