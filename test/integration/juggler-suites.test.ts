@@ -4,7 +4,7 @@
  */
 import {createRequire} from 'node:module';
 import * as connector from '../../src';
-import {dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
+import {admin, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
 
 const requireJuggler = createRequire(require.resolve('loopback-datasource-juggler/package.json'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +60,9 @@ globalThis.getSchema = globalThis.getDataSource = (settings?: Record<string, unk
 globalThis.connectorCapabilities = capabilities;
 
 describe('juggler shared suites', function () {
+  // Fails with how to start a server, rather than with the first suite's connection error.
+  before(() => admin('SELECT 1'));
+
   beforeEach(function () {
     const title = this.currentTest?.fullTitle() ?? '';
     const conflict = KNOWN_CONFLICTS.find(([pattern]) => pattern.test(title));
