@@ -4,10 +4,15 @@ import mysql2, {type Pool, type PoolConnection, type ResultSetHeader} from 'mysq
 import {settle, settleOrReturn, type Callback} from '../sql-connector/callbacks';
 import {SqlConnectorError} from '../sql-connector/errors';
 import type {FieldList} from '../sql-connector/fields';
-import type {Options} from '../sql-connector/juggler-types';
+import type {ModelData, Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
-import {SqlConnector, type ColumnReader, type UpsertOutcome} from '../sql-connector/sql-connector';
+import {
+  SqlConnector,
+  type ColumnReader,
+  type UpsertInfo,
+  type UpsertOutcome,
+} from '../sql-connector/sql-connector';
 import {duplicateEntryError, toMySqlError} from './errors';
 import {
   buildAddMissingColumns,
@@ -183,6 +188,33 @@ export class MySQL extends SqlConnector {
     return duplicateEntryError(model);
   }
 
+  /**
+   * A patch that leaves out a NOT NULL column without a default fails as an INSERT (ER_NO_DEFAULT_FOR_FIELD) before
+   * the server looks for the existing row: patch that row with an UPDATE instead; with no such row, the insert's
+   * error stands.
+   */
+  override async upsertAsync(
+    model: string,
+    data: ModelData,
+    options: Options,
+    mode: 'patch' | 'replace',
+  ): Promise<[ModelData, UpsertInfo]> {
+    try {
+      return await super.upsertAsync(model, data, options, mode);
+    } catch (err) {
+      if (mode !== 'patch' || (err as {code?: unknown}).code !== 'ER_NO_DEFAULT_FOR_FIELD')
+        throw err;
+      const id = this.idOf(this.getModelMapping(model), data);
+      if (id === undefined || id === null) throw err;
+      try {
+        await this.updateByIdAsync(model, id, data, options, 'patch');
+      } catch (updateErr) {
+        throw (updateErr as {code?: unknown}).code === 'ENTITY_NOT_FOUND' ? err : updateErr;
+      }
+      return [data, {isNewInstance: false}];
+    }
+  }
+
   protected async withLock<T>(
     key: string,
     options: Options,
@@ -268,7 +300,12 @@ export class MySQL extends SqlConnector {
 
   /** The pool, connecting first when needed (lazy data sources, raw `execute` before `connect`, after `disconnect`). */
   private async getPool(): Promise<Pool> {
-    if (!this.pool) await this.connectAsync();
+    if (!this.pool) {
+      await this.connectAsync();
+      // Connected outside juggler's connect(): without this, the data source's disconnect() would skip the
+      // connector (it only disconnects a data source it knows is connected) and leave the pool open.
+      if (this.dataSource) this.dataSource.connected = true;
+    }
     return this.pool as Pool;
   }
 
