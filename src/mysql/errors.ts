@@ -39,6 +39,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   PROTOCOL_SEQUENCE_TIMEOUT: 504,
   POOL_CLOSED: 503,
   POOL_ENQUEUELIMIT: 503,
+  POOL_NOCONNECTIONS: 503,
+  CONNECTION_CLOSED: 503,
+  ER_QUERY_INTERRUPTED: 504,
+  ER_STATEMENT_TIMEOUT: 504,
 };
 
 interface DriverError {
@@ -82,9 +86,9 @@ export class MySqlError extends SqlConnectorError {
  */
 export function toMySqlError(err: unknown, sql?: string): Error {
   if (err instanceof SqlConnectorError) return err;
-  const driver = (
-    err !== null && typeof err === 'object' ? err : {message: String(err)}
-  ) as DriverError;
+  const driver = withCode(
+    (err !== null && typeof err === 'object' ? err : {message: String(err)}),
+  );
   const text = typeof driver.message === 'string' ? driver.message : String(err);
   const message = text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
   // No `cause`: mysql2 puts the statement with its values written in on its error (`err.sql`), and a cause is
@@ -94,6 +98,26 @@ export function toMySqlError(err: unknown, sql?: string): Error {
     error.stack = `${error.name}: ${message}\n${err.stack.split('\n').slice(1).join('\n')}`;
   }
   return error;
+}
+
+/** mysql2 raises some pool and connection errors without a code: give them one, so callers can branch on it. */
+const CODE_BY_MESSAGE: readonly (readonly [RegExp, string])[] = [
+  [/^Queue limit reached/, 'POOL_ENQUEUELIMIT'],
+  [/^Pool is closed/, 'POOL_CLOSED'],
+  [/^No connections available/, 'POOL_NOCONNECTIONS'],
+  [/connection is in closed state/, 'CONNECTION_CLOSED'],
+];
+
+function withCode(driver: DriverError): DriverError {
+  if (typeof driver.code === 'string' || typeof driver.message !== 'string') return driver;
+  const message = driver.message;
+  const found = CODE_BY_MESSAGE.find(([pattern]) => pattern.test(message));
+  return found ? {...pickFields(driver), code: found[1]} : driver;
+}
+
+function pickFields(driver: DriverError): DriverError {
+  const {message, errno, sqlState, sqlMessage, fatal} = driver;
+  return {message, errno, sqlState, sqlMessage, fatal};
 }
 
 /** A duplicate-key error raised by the connector itself (an upsert that hit another unique key). */

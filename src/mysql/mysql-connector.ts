@@ -13,7 +13,8 @@ import {
   type UpsertInfo,
   type UpsertOutcome,
 } from '../sql-connector/sql-connector';
-import {duplicateEntryError, toMySqlError} from './errors';
+import {duplicateEntryError, type MySqlError} from './errors';
+import {acquire, backoff, isRetryable, queryOn} from './execution';
 import {
   buildAddMissingColumns,
   buildCreateTable,
@@ -23,13 +24,7 @@ import {
 import {buildArrayContains, buildJsonPath, buildMySqlOperator, MYSQL_OPERATORS} from './operators';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
 import {resolveSettings, type MySqlSettings, type ResolvedSettings} from './settings';
-import {
-  beginTransaction,
-  endTransaction,
-  getConnection,
-  holdLocksUntilEnd,
-  query,
-} from './transaction';
+import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
 import {columnReader, escapeName, toColumnValue} from './type-mapping';
 
 const debug = createDebug('loopback:connector:mysql');
@@ -37,6 +32,23 @@ const debug = createDebug('loopback:connector:mysql');
 /** Options key of a connection pinned for a unit of work (a lock, a migration), outside any user transaction. */
 const PINNED = Symbol('pinned connection');
 type PinnedOptions = Options & {[PINNED]?: PoolConnection};
+
+/** The statement timeout: `options.timeout` of the call, else the data source's `queryTimeout`. */
+function statementTimeout(options: Options | undefined, fallback: number): number {
+  const t = options?.timeout;
+  return typeof t === 'number' && Number.isFinite(t) && t > 0 ? t : fallback;
+}
+
+/** Gives a connection back to the pool, or drops it when a fatal error or a timeout broke it. */
+function releaseOrDrop(connection: PoolConnection): void {
+  const state = connection as unknown as {
+    _fatalError?: unknown;
+    _closing?: boolean;
+    stream?: {destroyed?: boolean};
+  };
+  if (state._fatalError || state._closing || state.stream?.destroyed) connection.destroy();
+  else connection.release();
+}
 
 /** How long `findOrCreate` waits for another caller holding the same filter's lock, in seconds. */
 const LOCK_TIMEOUT_SECONDS = 30;
@@ -57,6 +69,9 @@ export class MySQL extends SqlConnector {
   private readonly resolved: ResolvedSettings;
   private pool: Pool | undefined;
   private connecting: Promise<void> | undefined;
+  /** Statements running now, and who waits for them to finish (`disconnect`). */
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
   /** What the server reported at connect time; safe defaults before. */
   server: ServerInfo = UNKNOWN_SERVER;
 
@@ -261,11 +276,11 @@ export class MySQL extends SqlConnector {
     const txConnection = options?.transaction?.connection as PoolConnection | undefined;
     if (txConnection) return work(options, txConnection, true);
     const pool = await this.getPool();
-    const connection = await getConnection(pool);
+    const connection = await acquire(pool, this.resolved.acquireTimeout);
     try {
       return await work({...options, [PINNED]: connection}, connection, false);
     } finally {
-      connection.release();
+      releaseOrDrop(connection);
     }
   }
 
@@ -274,24 +289,36 @@ export class MySQL extends SqlConnector {
     params: readonly unknown[],
     options: Options,
   ): Promise<unknown> {
-    const target: Pool | PoolConnection =
-      (options?.transaction?.connection as PoolConnection | undefined) ??
-      (options as PinnedOptions | undefined)?.[PINNED] ??
-      (await this.getPool());
+    const timeout = statementTimeout(options, this.resolved.queryTimeout);
     const started = debug.enabled ? performance.now() : 0;
-    return new Promise((resolve, reject) => {
-      target.query({sql, values: params as unknown[]}, (err, result) => {
-        if (debug.enabled)
-          debug(
-            '%s (%d params) %s ms',
-            sql,
-            params.length,
-            (performance.now() - started).toFixed(1),
-          );
-        if (err) reject(toMySqlError(err, sql));
-        else resolve(result);
-      });
-    });
+    this.inFlight++;
+    try {
+      const bound =
+        (options?.transaction?.connection as PoolConnection | undefined) ??
+        (options as PinnedOptions | undefined)?.[PINNED];
+      // Inside a transaction nothing is retried: a deadlock rolled the whole transaction back, and the caller must
+      // run it again as a unit (the error keeps errno 1213/1205 for that).
+      if (bound) return await queryOn(bound, sql, params, timeout, this.pool);
+      for (let attempt = 0; ; attempt++) {
+        const pool = await this.getPool();
+        const connection = await acquire(pool, this.resolved.acquireTimeout);
+        try {
+          return await queryOn(connection, sql, params, timeout, pool);
+        } catch (err) {
+          if (attempt >= this.resolved.deadlockRetries || !isRetryable(err, sql)) throw err;
+          debug('retrying after %s (attempt %d)', (err as MySqlError).code, attempt + 1);
+        } finally {
+          releaseOrDrop(connection);
+        }
+        await backoff(attempt);
+      }
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.idle?.();
+      if (debug.enabled) {
+        debug('%s (%d params) %s ms', sql, params.length, (performance.now() - started).toFixed(1));
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -361,8 +388,22 @@ export class MySQL extends SqlConnector {
     return settleOrReturn(this.disconnectAsync(), cb);
   }
 
-  async disconnectAsync(): Promise<void> {
+  /**
+   * Waits for the statements in flight (at most `timeoutMs`), then ends the pool, so the process can exit.
+   * Statements issued meanwhile still run; new connections are refused once the pool ends.
+   */
+  async disconnectAsync(timeoutMs = 10000): Promise<void> {
     if (this.connecting) await this.connecting.catch(() => undefined);
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.idle = undefined;
+    }
     const pool = this.pool;
     this.pool = undefined;
     if (!pool) return;
@@ -384,7 +425,9 @@ export class MySQL extends SqlConnector {
   /** Juggler (through loopback-connector's Transaction): `cb(err, connection)`. */
   beginTransaction(isolationLevel: string, cb: Callback<PoolConnection>): void {
     settle(
-      this.getPool().then((pool) => beginTransaction(pool, isolationLevel)),
+      this.getPool()
+        .then((pool) => acquire(pool, this.resolved.acquireTimeout))
+        .then((connection) => beginTransaction(connection, isolationLevel)),
       cb,
     );
   }

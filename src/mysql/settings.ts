@@ -57,6 +57,12 @@ export interface MySqlSettings {
   createDatabase?: boolean;
   /** Do not connect in `initialize`; connect on the first call instead. Default `false`. */
   lazyConnect?: boolean;
+  /** Milliseconds a call waits for a free pool connection before it fails with 503. Default `10000`; `0` waits forever. */
+  acquireTimeout?: number;
+  /** Milliseconds a statement may run before it is stopped (504). Default `0` (no limit); per call: `options.timeout`. */
+  queryTimeout?: number;
+  /** How often an autocommit statement rolled back by a deadlock or lock-wait timeout runs again. Default `3`. */
+  deadlockRetries?: number;
   /** Accepted for compatibility; SQL logging is `DEBUG=loopback:connector:mysql`. Never turns on packet dumps. */
   debug?: boolean;
   /** Any other mysql2 pool option (`enableKeepAlive`, `maxIdle`, `idleTimeout`, `authPlugins`, ...). */
@@ -74,6 +80,9 @@ export interface ResolvedSettings {
   /** The connection charset's SQL name (`utf8mb4`), used for CREATE DATABASE / CREATE TABLE. */
   readonly charset: string;
   readonly collation: string | undefined;
+  readonly acquireTimeout: number;
+  readonly queryTimeout: number;
+  readonly deadlockRetries: number;
 }
 
 /** Top-level settings passed to mysql2 as they are. */
@@ -135,6 +144,7 @@ const BOOLEAN_KEYS = new Set([
   'lazyConnect',
   'resetOnRelease',
 ]);
+const CONNECTOR_NUMBER_KEYS = new Set(['acquireTimeout', 'queryTimeout', 'deadlockRetries']);
 
 /** Reads the URL's parts and query options into settings (strings converted for known numeric/boolean keys). */
 export function parseUrl(url: string): MySqlSettings {
@@ -155,7 +165,7 @@ export function parseUrl(url: string): MySqlSettings {
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database) out.database = database;
   for (const [key, raw] of parsed.searchParams) {
-    if (NUMBER_KEYS.has(key)) out[key] = Number(raw);
+    if (NUMBER_KEYS.has(key) || CONNECTOR_NUMBER_KEYS.has(key)) out[key] = Number(raw);
     else if (BOOLEAN_KEYS.has(key)) out[key] = raw === 'true' || raw === '1';
     else if (key === 'ssl') out.ssl = parseSslParam(raw);
     else out[key] = raw;
@@ -179,6 +189,11 @@ function parseSslParam(raw: string): MySqlSettings['ssl'] {
 function firstString(...values: unknown[]): string | undefined {
   for (const v of values) if (typeof v === 'string' && v !== '') return v;
   return undefined;
+}
+
+function nonNegative(value: unknown, fallback: number): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
 /** The SQL charset of a collation or charset name: `utf8mb4_unicode_ci` → `utf8mb4`. */
@@ -240,5 +255,8 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
     lazyConnect: s.lazyConnect === true,
     charset: charsetOf(charset),
     collation: collation?.toLowerCase(),
+    acquireTimeout: nonNegative(s.acquireTimeout, 10000),
+    queryTimeout: nonNegative(s.queryTimeout, 0),
+    deadlockRetries: nonNegative(s.deadlockRetries, 3),
   };
 }

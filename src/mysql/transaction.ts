@@ -30,27 +30,19 @@ export function query(connection: PoolConnection | Pool, sql: string): Promise<u
   });
 }
 
-export function getConnection(pool: Pool): Promise<PoolConnection> {
-  return new Promise((resolve, reject) => {
-    pool.getConnection((err, connection) =>
-      err ? reject(toMySqlError(err)) : resolve(connection),
-    );
-  });
-}
-
 /**
- * Checks a connection out of the pool and starts a transaction on it. The isolation level is set with
+ * Starts a transaction on a connection checked out of the pool. The isolation level is set with
  * `SET TRANSACTION`, which applies to the next transaction only, so it never leaks to the connection's next user.
  */
 export async function beginTransaction(
-  pool: Pool,
+  connection: PoolConnection,
   isolationLevel: string | undefined,
 ): Promise<PoolConnection> {
   const level = (isolationLevel ?? 'READ COMMITTED').toUpperCase();
   if (!(ISOLATION_LEVELS as readonly string[]).includes(level)) {
+    connection.release();
     throw new InvalidTransactionError(`Invalid isolation level "${isolationLevel}"`);
   }
-  const connection = await getConnection(pool);
   try {
     await query(connection, `SET TRANSACTION ISOLATION LEVEL ${level}`);
     await query(connection, 'START TRANSACTION');
