@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto';
 import createDebug from 'debug';
 import mysql2, {type Pool, type PoolConnection, type ResultSetHeader} from 'mysql2';
-import {settle, settleOrReturn, type Callback} from '../sql-connector/callbacks';
+import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
 import {SqlConnectorError} from '../sql-connector/errors';
 import type {FieldList} from '../sql-connector/fields';
 import type {ModelData, Options} from '../sql-connector/juggler-types';
@@ -423,8 +423,11 @@ export class MySQL extends SqlConnector {
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Juggler (through loopback-connector's Transaction): `cb(err, connection)`. */
-  beginTransaction(isolationLevel: string, cb: Callback<PoolConnection>): void {
-    settle(
+  beginTransaction(
+    isolationLevel: string,
+    cb?: Callback<PoolConnection>,
+  ): Promise<PoolConnection> | undefined {
+    return settleOrReturn(
       this.getPool()
         .then((pool) => acquire(pool, this.resolved.acquireTimeout))
         .then((connection) => beginTransaction(connection, isolationLevel)),
@@ -432,12 +435,12 @@ export class MySQL extends SqlConnector {
     );
   }
 
-  commit(connection: unknown, cb: Callback<void>): void {
-    settle(endTransaction(connection, 'COMMIT'), cb);
+  commit(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {
+    return settleOrReturn(endTransaction(connection, 'COMMIT'), cb);
   }
 
-  rollback(connection: unknown, cb: Callback<void>): void {
-    settle(endTransaction(connection, 'ROLLBACK'), cb);
+  rollback(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {
+    return settleOrReturn(endTransaction(connection, 'ROLLBACK'), cb);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -34,3 +34,13 @@ export function settleOrReturn<T>(
   settle(promise, cb);
   return undefined;
 }
+
+/** Like {@link settleOrReturn} for results delivered as `cb(err, a, b)`; the promise resolves to `[a, b]`. */
+export function settleSpreadOrReturn<A, B>(
+  promise: Promise<readonly [A, B]>,
+  cb: Callback2<A, B> | undefined,
+): Promise<readonly [A, B]> | undefined {
+  if (typeof cb !== 'function') return promise;
+  settleSpread(promise, cb);
+  return undefined;
+}

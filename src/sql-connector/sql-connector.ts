@@ -1,5 +1,5 @@
 import assert from 'node:assert';
-import {settle, settleOrReturn, settleSpread, type Callback, type Callback2} from './callbacks';
+import {settleOrReturn, settleSpreadOrReturn, type Callback, type Callback2} from './callbacks';
 import {
   EntityNotFoundError,
   InvalidFilterError,
@@ -433,9 +433,9 @@ export abstract class SqlConnector implements WhereDialect {
    */
   execute(
     sql: string,
-    params: unknown,
-    options: unknown,
-    callback: unknown,
+    params?: unknown,
+    options?: unknown,
+    callback?: unknown,
   ): Promise<unknown> | undefined {
     const args = [params, options, callback];
     let cb: Callback<unknown> | undefined;
@@ -457,8 +457,8 @@ export abstract class SqlConnector implements WhereDialect {
   // CRUD: juggler adapters (exact arity, no defaults) and their implementations
   // ---------------------------------------------------------------------------------------------------------------
 
-  create(model: string, data: ModelData, options: Options, cb: Callback<unknown>): void {
-    settle(this.createAsync(model, data, options), cb);
+  create(model: string, data: ModelData, options: Options, cb?: Callback<unknown>) {
+    return settleOrReturn(this.createAsync(model, data, options), cb);
   }
 
   async createAsync(model: string, data: ModelData, options: Options): Promise<unknown> {
@@ -468,8 +468,8 @@ export abstract class SqlConnector implements WhereDialect {
     return given ?? this.getInsertedId(result);
   }
 
-  createAll(model: string, data: ModelData[], options: Options, cb: Callback<ModelData[]>): void {
-    settle(this.createAllAsync(model, data, options), cb);
+  createAll(model: string, data: ModelData[], options: Options, cb?: Callback<ModelData[]>) {
+    return settleOrReturn(this.createAllAsync(model, data, options), cb);
   }
 
   async createAllAsync(model: string, data: ModelData[], options: Options): Promise<ModelData[]> {
@@ -544,8 +544,8 @@ export abstract class SqlConnector implements WhereDialect {
     if (start < rows.length) yield {start, rows: rows.slice(start)};
   }
 
-  all(model: string, filter: Filter, options: Options, cb: Callback<ModelData[]>): void {
-    settle(this.allAsync(model, filter, options), cb);
+  all(model: string, filter: Filter, options: Options, cb?: Callback<ModelData[]>) {
+    return settleOrReturn(this.allAsync(model, filter, options), cb);
   }
 
   async allAsync(model: string, filter: Filter, options: Options): Promise<ModelData[]> {
@@ -599,8 +599,8 @@ export abstract class SqlConnector implements WhereDialect {
   }
 
   /** The legacy `find(model, id)` of SQL connectors: the row with the id, or null. */
-  find(model: string, id: unknown, options: Options, cb: Callback<ModelData | null>): void {
-    settle(this.findByIdAsync(model, id, options), cb);
+  find(model: string, id: unknown, options: Options, cb?: Callback<ModelData | null>) {
+    return settleOrReturn(this.findByIdAsync(model, id, options), cb);
   }
 
   async findByIdAsync(model: string, id: unknown, options: Options): Promise<ModelData | null> {
@@ -608,8 +608,8 @@ export abstract class SqlConnector implements WhereDialect {
     return rows[0] ?? null;
   }
 
-  count(model: string, where: Where, options: Options, cb: Callback<number>): void {
-    settle(this.countAsync(model, where, options), cb);
+  count(model: string, where: Where, options: Options, cb?: Callback<number>) {
+    return settleOrReturn(this.countAsync(model, where, options), cb);
   }
 
   async countAsync(model: string, where: Where, options: Options): Promise<number> {
@@ -618,8 +618,8 @@ export abstract class SqlConnector implements WhereDialect {
     return Number(row?.cnt ?? 0);
   }
 
-  exists(model: string, id: unknown, options: Options, cb: Callback<boolean>): void {
-    settle(this.existsAsync(model, id, options), cb);
+  exists(model: string, id: unknown, options: Options, cb?: Callback<boolean>) {
+    return settleOrReturn(this.existsAsync(model, id, options), cb);
   }
 
   async existsAsync(model: string, id: unknown, options: Options): Promise<boolean> {
@@ -640,9 +640,9 @@ export abstract class SqlConnector implements WhereDialect {
     where: Where,
     data: ModelData,
     options: Options,
-    cb: Callback<{count: number}>,
-  ): void {
-    settle(this.updateAsync(model, where, data, options), cb);
+    cb?: Callback<{count: number}>,
+  ) {
+    return settleOrReturn(this.updateAsync(model, where, data, options), cb);
   }
 
   /** Juggler calls `update` for `updateAll`; both names work. */
@@ -651,9 +651,9 @@ export abstract class SqlConnector implements WhereDialect {
     where: Where,
     data: ModelData,
     options: Options,
-    cb: Callback<{count: number}>,
-  ): void {
-    settle(this.updateAsync(model, where, data, options), cb);
+    cb?: Callback<{count: number}>,
+  ) {
+    return settleOrReturn(this.updateAsync(model, where, data, options), cb);
   }
 
   async updateAsync(
@@ -669,8 +669,8 @@ export abstract class SqlConnector implements WhereDialect {
     return {count: this.getAffectedCount(result)};
   }
 
-  destroyAll(model: string, where: Where, options: Options, cb: Callback<{count: number}>): void {
-    settle(this.destroyAllAsync(model, where, options), cb);
+  destroyAll(model: string, where: Where, options: Options, cb?: Callback<{count: number}>) {
+    return settleOrReturn(this.destroyAllAsync(model, where, options), cb);
   }
 
   async destroyAllAsync(model: string, where: Where, options: Options): Promise<{count: number}> {
@@ -678,8 +678,8 @@ export abstract class SqlConnector implements WhereDialect {
     return {count: this.getAffectedCount(result)};
   }
 
-  destroy(model: string, id: unknown, options: Options, cb: Callback<{count: number}>): void {
-    settle(this.destroyAsync(model, id, options), cb);
+  destroy(model: string, id: unknown, options: Options, cb?: Callback<{count: number}>) {
+    return settleOrReturn(this.destroyAsync(model, id, options), cb);
   }
 
   async destroyAsync(model: string, id: unknown, options: Options): Promise<{count: number}> {
@@ -691,9 +691,9 @@ export abstract class SqlConnector implements WhereDialect {
     id: unknown,
     data: ModelData,
     options: Options,
-    cb: Callback<ModelData>,
-  ): void {
-    settle(this.updateByIdAsync(model, id, data, options, 'patch'), cb);
+    cb?: Callback<ModelData>,
+  ) {
+    return settleOrReturn(this.updateByIdAsync(model, id, data, options, 'patch'), cb);
   }
 
   replaceById(
@@ -701,9 +701,9 @@ export abstract class SqlConnector implements WhereDialect {
     id: unknown,
     data: ModelData,
     options: Options,
-    cb: Callback<ModelData>,
-  ): void {
-    settle(this.updateByIdAsync(model, id, data, options, 'replace'), cb);
+    cb?: Callback<ModelData>,
+  ) {
+    return settleOrReturn(this.updateByIdAsync(model, id, data, options, 'replace'), cb);
   }
 
   /** `updateAttributes` (patch) and `replaceById` (replace): a 404 error when no row has the id. */
@@ -729,28 +729,23 @@ export abstract class SqlConnector implements WhereDialect {
     model: string,
     data: ModelData,
     options: Options,
-    cb: Callback2<ModelData, UpsertInfo>,
-  ): void {
-    settleSpread(this.upsertAsync(model, data, options, 'patch'), cb);
+    cb?: Callback2<ModelData, UpsertInfo>,
+  ) {
+    return settleSpreadOrReturn(this.upsertAsync(model, data, options, 'patch'), cb);
   }
 
   replaceOrCreate(
     model: string,
     data: ModelData,
     options: Options,
-    cb: Callback2<ModelData, UpsertInfo>,
-  ): void {
-    settleSpread(this.upsertAsync(model, data, options, 'replace'), cb);
+    cb?: Callback2<ModelData, UpsertInfo>,
+  ) {
+    return settleSpreadOrReturn(this.upsertAsync(model, data, options, 'replace'), cb);
   }
 
   /** Juggler calls `save` for an instance that is already persisted: a full replace, or an insert if it is gone. */
-  save(
-    model: string,
-    data: ModelData,
-    options: Options,
-    cb: Callback2<ModelData, UpsertInfo>,
-  ): void {
-    settleSpread(this.upsertAsync(model, data, options, 'replace'), cb);
+  save(model: string, data: ModelData, options: Options, cb?: Callback2<ModelData, UpsertInfo>) {
+    return settleSpreadOrReturn(this.upsertAsync(model, data, options, 'replace'), cb);
   }
 
   /** One atomic statement inserting the row or updating the row with the same id. */
@@ -789,9 +784,9 @@ export abstract class SqlConnector implements WhereDialect {
     filter: Filter,
     data: ModelData,
     options: Options,
-    cb: Callback2<ModelData, boolean>,
-  ): void {
-    settleSpread(this.findOrCreateAsync(model, filter, data, options), cb);
+    cb?: Callback2<ModelData, boolean>,
+  ) {
+    return settleSpreadOrReturn(this.findOrCreateAsync(model, filter, data, options), cb);
   }
 
   /** Atomic: concurrent calls with the same filter create one row; the others find it. */
