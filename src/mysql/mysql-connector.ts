@@ -22,6 +22,8 @@ import {
   buildShowColumns,
 } from './migration';
 import {buildArrayContains, buildJsonPath, buildMySqlOperator, MYSQL_OPERATORS} from './operators';
+import * as discovery from './discovery';
+import type {DiscoveryOptions as DOpts, DiscoveryRunner} from './discovery';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
 import {resolveSettings, type MySqlSettings, type ResolvedSettings} from './settings';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
@@ -502,5 +504,85 @@ export class MySQL extends SqlConnector {
         await this.run(new ParameterizedSQL('SET FOREIGN_KEY_CHECKS=1'), opts);
       }
     });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Discovery (discovery.ts): juggler's discover* calls, `cb(err, rows)`; a promise without a callback
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private discoveryRunner(): DiscoveryRunner {
+    return {
+      query: async (q) => this.getRows(await this.runSql(q.sql, q.params, {})),
+      server: () => this.server,
+      settings: this.settings,
+    };
+  }
+
+  /** The databases: `[{catalog, schema}]`. */
+  discoverDatabaseSchemas(options: DOpts, cb?: Callback<discovery.DiscoveredSchema[]>) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(discovery.discoverDatabaseSchemas(this.discoveryRunner(), opts), done);
+  }
+
+  /** Tables (views too with `views: true`) of `owner`, else the connected database: `[{type, name, owner}]`. */
+  discoverModelDefinitions(options: DOpts, cb?: Callback<discovery.DiscoveredModelDefinition[]>) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(discovery.discoverModelDefinitions(this.discoveryRunner(), opts), done);
+  }
+
+  /** The columns of a table or view, in order, with their LoopBack `type`. */
+  discoverModelProperties(
+    table: string,
+    options: DOpts,
+    cb?: Callback<discovery.DiscoveredProperty[]>,
+  ) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(
+      discovery.discoverModelProperties(this.discoveryRunner(), table, opts),
+      done,
+    );
+  }
+
+  /** `[{owner, tableName, columnName, keySeq, pkName}]`. */
+  discoverPrimaryKeys(
+    table: string,
+    options: DOpts,
+    cb?: Callback<discovery.DiscoveredPrimaryKey[]>,
+  ) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(discovery.discoverPrimaryKeys(this.discoveryRunner(), table, opts), done);
+  }
+
+  /** The foreign keys of `table`: `[{fkOwner, fkName, fkTableName, fkColumnName, keySeq, pkOwner, pkName, ...}]`. */
+  discoverForeignKeys(
+    table: string,
+    options: DOpts,
+    cb?: Callback<discovery.DiscoveredForeignKey[]>,
+  ) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(discovery.discoverForeignKeys(this.discoveryRunner(), table, opts), done);
+  }
+
+  /** The foreign keys of other tables that reference `table`, in the shape of `discoverForeignKeys`. */
+  discoverExportedForeignKeys(
+    table: string,
+    options: DOpts,
+    cb?: Callback<discovery.DiscoveredForeignKey[]>,
+  ) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(
+      discovery.discoverExportedForeignKeys(this.discoveryRunner(), table, opts),
+      done,
+    );
+  }
+
+  /** The columns unique on their own (single-column unique indexes, not the primary key). */
+  discoverUniqueKeys(
+    table: string,
+    options: DOpts,
+    cb?: Callback<discovery.DiscoveredUniqueKey[]>,
+  ) {
+    const [opts, done] = discovery.discoveryArgs(options, cb);
+    return settleOrReturn(discovery.discoverUniqueKeys(this.discoveryRunner(), table, opts), done);
   }
 }

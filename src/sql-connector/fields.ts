@@ -54,6 +54,11 @@ function column(mapping: ModelMapping, name: string): ColumnMapping {
   return c;
 }
 
+/** A non-id column the database computes (`generated: true` in the property's connector metadata). */
+export function isComputed(column: ColumnMapping): boolean {
+  return !column.definition.id && column.metadata.generated === true;
+}
+
 /**
  * The columns and stored values of model data keyed by property name. Keys that are not properties are skipped
  * (juggler keeps the dynamic properties of non-strict models on the instance, not in the table).
@@ -71,6 +76,8 @@ export function buildFieldList(
   const values: unknown[] = [];
   for (const c of mapping.columns) {
     if (options.excludeIds && c.definition.id) continue;
+    // The database computes generated columns (virtual/stored ones found by discovery): never write them.
+    if (isComputed(c)) continue;
     const value = Object.prototype.hasOwnProperty.call(data, c.property)
       ? data[c.property]
       : undefined;

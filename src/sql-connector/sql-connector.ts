@@ -6,7 +6,7 @@ import {
   InvalidModelError,
   InvalidTransactionError,
 } from './errors';
-import {buildFieldList, buildProjection, type FieldList} from './fields';
+import {buildFieldList, buildProjection, isComputed, type FieldList} from './fields';
 import type {
   DataSourceLike,
   Filter,
@@ -464,8 +464,9 @@ export abstract class SqlConnector implements WhereDialect {
   async createAsync(model: string, data: ModelData, options: Options): Promise<unknown> {
     const mapping = this.getModelMapping(model);
     const result = await this.run(this.buildInsert(model, data), options);
-    const given = this.idOf(mapping, data);
-    return given ?? this.getInsertedId(result);
+    // Juggler writes the returned value into the (first) id property: composite ids are already in the data.
+    if (mapping.ids.length !== 1) return undefined;
+    return this.idOf(mapping, data) ?? this.getInsertedId(result);
   }
 
   createAll(model: string, data: ModelData[], options: Options, cb?: Callback<ModelData[]>) {
@@ -482,7 +483,7 @@ export abstract class SqlConnector implements WhereDialect {
     const present = new Set<string>();
     for (const d of out)
       for (const key of Object.keys(d)) if (d[key] !== undefined) present.add(key);
-    const columns = mapping.columns.filter((c) => present.has(c.property));
+    const columns = mapping.columns.filter((c) => present.has(c.property) && !isComputed(c));
     const idColumn = mapping.ids.length === 1 ? (mapping.ids[0] as ColumnMapping) : undefined;
     // Generated ids are only predictable for rows that all leave the id out, so the two kinds go in separate statements.
     const withId: number[] = [];
