@@ -10,20 +10,17 @@ import {MySqlError, toMySqlError} from './errors';
 /** Error numbers of a statement rolled back by InnoDB because of lock contention (ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT). */
 const LOCK_CONFLICTS = new Set([1213, 1205]);
 
-/** Connection errors after which the server may or may not have run the statement. */
-const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
-
 /**
  * Whether an autocommit statement that failed with `err` may run again:
  * - a deadlock or lock-wait timeout rolled the statement back (in autocommit mode it is its own transaction);
- * - a pooled connection that the server had already closed never sent it;
- * - a read is safe to repeat after any lost connection, a write is not (it may have been applied).
+ * - a pooled connection that had already been closed never sent it.
+ * A statement interrupted in flight (PROTOCOL_CONNECTION_LOST, ECONNRESET) is not run again, not even a read: the
+ * server may have applied a write, and a DBA's `KILL` of a runaway query must reach the caller.
  */
-export function isRetryable(err: unknown, sql: string): boolean {
+export function isRetryable(err: unknown): boolean {
   if (!(err instanceof MySqlError)) return false;
   if (err.errno !== undefined && LOCK_CONFLICTS.has(err.errno)) return true;
-  if (err.code === 'CONNECTION_CLOSED') return true;
-  return CONNECTION_LOST.has(err.code) && /^\s*(\/\*.*?\*\/\s*)?SELECT\b/is.test(sql);
+  return err.code === 'CONNECTION_CLOSED';
 }
 
 /** Jittered exponential backoff: 10-20 ms, 20-40 ms, 40-80 ms... */

@@ -307,7 +307,7 @@ export class MySQL extends SqlConnector {
         try {
           return await queryOn(connection, sql, params, timeout, pool);
         } catch (err) {
-          if (attempt >= this.resolved.deadlockRetries || !isRetryable(err, sql)) throw err;
+          if (attempt >= this.resolved.deadlockRetries || !isRetryable(err)) throw err;
           debug('retrying after %s (attempt %d)', (err as MySqlError).code, attempt + 1);
         } finally {
           releaseOrDrop(connection);
