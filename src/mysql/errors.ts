@@ -19,6 +19,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ER_NO_DEFAULT_FOR_FIELD: 422,
   ER_DB_CREATE_EXISTS: 422,
   ER_TABLE_EXISTS_ERROR: 422,
+  // A request's filter the server rejects: a regexp it cannot compile, full-text search on a column without a
+  // FULLTEXT index.
+  ER_REGEXP_ERROR: 400,
+  ER_FT_MATCHING_KEY_NOT_FOUND: 400,
   ER_DB_DROP_EXISTS: 404,
   ER_BAD_DB_ERROR: 404,
   ER_BAD_TABLE_ERROR: 404,
@@ -70,7 +74,9 @@ export class MySqlError extends SqlConnectorError {
 
   constructor(message: string, driver: DriverError, sql: string | undefined, cause: unknown) {
     const code = typeof driver.code === 'string' ? driver.code : 'ER_UNKNOWN';
-    super(message, {code, statusCode: STATUS_BY_CODE[code] ?? 500, cause});
+    // MySQL 8 names each regexp failure (ER_REGEXP_SYNTAX, ER_REGEXP_MISMATCHED_PAREN, ...).
+    const status = STATUS_BY_CODE[code] ?? (code.startsWith('ER_REGEXP_') ? 400 : 500);
+    super(message, {code, statusCode: status, cause});
     this.errno = typeof driver.errno === 'number' ? driver.errno : undefined;
     this.sqlState = typeof driver.sqlState === 'string' ? driver.sqlState : undefined;
     this.sqlMessage = typeof driver.sqlMessage === 'string' ? driver.sqlMessage : undefined;
@@ -86,9 +92,7 @@ export class MySqlError extends SqlConnectorError {
  */
 export function toMySqlError(err: unknown, sql?: string): Error {
   if (err instanceof SqlConnectorError) return err;
-  const driver = withCode(
-    (err !== null && typeof err === 'object' ? err : {message: String(err)}),
-  );
+  const driver = withCode(err !== null && typeof err === 'object' ? err : {message: String(err)});
   const text = typeof driver.message === 'string' ? driver.message : String(err);
   const message = text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
   // No `cause`: mysql2 puts the statement with its values written in on its error (`err.sql`), and a cause is

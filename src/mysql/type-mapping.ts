@@ -65,7 +65,11 @@ export function toColumnValue(column: ColumnMapping, value: unknown): unknown {
       throw invalid(column, value);
     case 'boolean':
       if (typeof value === 'boolean') return value ? 1 : 0;
-      if (typeof value === 'number') return value !== 0 ? 1 : 0;
+      if (typeof value === 'number') {
+        // NaN is no truth value: as 1 it would match (or delete) every true row.
+        if (Number.isNaN(value)) throw invalid(column, value);
+        return value !== 0 ? 1 : 0;
+      }
       if (typeof value === 'string') {
         const v = value.toLowerCase();
         if (v === 'true' || v === '1' || v === 'y' || v === 'yes') return 1;

@@ -180,3 +180,16 @@ describe('describeServer', () => {
     assert.equal(none.insertRowAlias, false);
   });
 });
+
+describe('toMySqlError: request errors the server finds', () => {
+  for (const code of [
+    'ER_REGEXP_ERROR',
+    'ER_REGEXP_MISMATCHED_PAREN',
+    'ER_FT_MATCHING_KEY_NOT_FOUND',
+  ]) {
+    it(`maps ${code} to 400`, () => {
+      const err = toMySqlError(Object.assign(new Error('bad pattern'), {code}), 'SELECT 1');
+      assert.equal((err as MySqlError).statusCode, 400);
+    });
+  }
+});

@@ -70,6 +70,10 @@ describe('MySQL type mapping', () => {
       assert.equal(toColumnValue(STRING, d), d);
     });
 
+    it('Boolean rejects NaN, which would otherwise match every true row', () => {
+      assert.throws(() => toColumnValue(BOOLEAN, NaN), {statusCode: 400});
+    });
+
     it('Number', () => {
       assert.equal(toColumnValue(NUMBER, 5), 5);
       assert.equal(toColumnValue(NUMBER, -1.5), -1.5);

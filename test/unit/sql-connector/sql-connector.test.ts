@@ -23,7 +23,8 @@ function render(connector: FakeSqlConnector, stmt: ParameterizedSQL | undefined)
 }
 
 /** Calls a juggler-style method and resolves with its callback's arguments. */
-function call<T extends unknown[]>(fn: (cb: (err: unknown, ...rest: T) => void) => void) {
+/** Calls a callback-style adapter (whose promise-or-undefined return value is ignored) and collects its results. */
+function call<T extends unknown[]>(fn: (cb: (err: unknown, ...rest: T) => void) => unknown) {
   return new Promise<T>((resolve, reject) =>
     fn((err, ...rest) =>
       err
