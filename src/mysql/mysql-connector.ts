@@ -16,10 +16,16 @@ import {
 import {duplicateEntryError, type MySqlError} from './errors';
 import {acquire, backoff, isRetryable, queryOn} from './execution';
 import {
-  buildAddMissingColumns,
-  buildCreateTable,
-  buildDropTable,
-  buildShowColumns,
+  buildAutomigrate,
+  buildAutoupdate,
+  buildReadTable,
+  liveTable,
+  logMigration,
+  migrationArgs,
+  migrationDialect,
+  reportKeptColumns,
+  type AutoupdateOptions,
+  type MigrationContext,
 } from './migration';
 import {buildArrayContains, buildJsonPath, buildMySqlOperator, MYSQL_OPERATORS} from './operators';
 import * as discovery from './discovery';
@@ -449,35 +455,114 @@ export class MySQL extends SqlConnector {
   // Schema
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** Juggler: drops and re-creates the tables of the given models (all when none). */
+  /**
+   * Juggler: drops and re-creates the tables of the given models (all when none), then adds their foreign keys, so
+   * that models may reference each other in any order, in cycles too. `cb(err)`; a promise without a callback.
+   */
   automigrate(
     models: string[] | string | undefined,
     cb?: Callback<void>,
   ): Promise<void> | undefined {
-    return settleOrReturn(this.automigrateAsync(models), cb);
+    const [names, , done] = migrationArgs(models, undefined, cb);
+    return settleOrReturn(this.automigrateAsync(names), done);
   }
 
-  /** Juggler: creates missing tables and adds missing columns; never drops a column. */
+  /**
+   * Juggler: brings the tables of the given models (all when none) in line with them: creates missing tables, adds
+   * and modifies columns, drops and adds changed indexes and foreign keys. Never drops a column, index or foreign
+   * key the model does not know unless `allowDropColumns` / `allowDropIndexes` / `allowDropForeignKeys` (call
+   * option or model `mysql` setting) says so. `autoupdate(models, {dryRun: true})` resolves to the SQL instead of
+   * running it. Juggler calls `(models, cb)`; `(models, options, cb)` and promises work too.
+   */
   autoupdate(
     models: string[] | string | undefined,
+    options: AutoupdateOptions & {dryRun: true},
+    cb?: Callback<string[]>,
+  ): Promise<string[]> | undefined;
+  autoupdate(
+    models: string[] | string | undefined,
+    options?: AutoupdateOptions | Callback<void>,
     cb?: Callback<void>,
-  ): Promise<void> | undefined {
-    return settleOrReturn(this.autoupdateAsync(models), cb);
+  ): Promise<void> | undefined;
+  autoupdate(
+    models: string[] | string | undefined,
+    options?: AutoupdateOptions | Callback<never>,
+    cb?: Callback<never>,
+  ): Promise<unknown> | undefined {
+    // Overloads: a dry run calls back with the SQL, a real run with nothing.
+    const [names, opts, done] = migrationArgs(models, options, cb);
+    const run = opts.dryRun
+      ? this.getAutoupdateSQL(names, opts)
+      : this.autoupdateAsync(names, opts);
+    return settleOrReturn<unknown>(run, done as Callback<unknown> | undefined);
   }
 
-  async autoupdateAsync(models: string[] | string | undefined): Promise<void> {
-    const tableOptions = {charset: this.resolved.charset, collation: this.resolved.collation};
+  /** Juggler: whether the tables match the models, i.e. autoupdate would change nothing. `cb(err, actual)`. */
+  isActual(
+    models: string[] | string | undefined,
+    cb?: Callback<boolean>,
+  ): Promise<boolean> | undefined {
+    const [names, opts, done] = migrationArgs(models, undefined, cb);
+    return settleOrReturn(this.isActualAsync(names, opts), done);
+  }
+
+  /** The statements autoupdate would run, without running them. */
+  async getAutoupdateSQL(
+    models?: string[] | string,
+    options: AutoupdateOptions = {},
+  ): Promise<string[]> {
+    const plan = await this.planAutoupdate(models, options);
+    reportKeptColumns(this, plan.warnings);
+    return plan.statements;
+  }
+
+  async isActualAsync(
+    models?: string[] | string,
+    options: AutoupdateOptions = {},
+  ): Promise<boolean> {
+    return (await this.planAutoupdate(models, options)).statements.length === 0;
+  }
+
+  async autoupdateAsync(
+    models?: string[] | string,
+    options: AutoupdateOptions = {},
+  ): Promise<void> {
+    const plan = await this.planAutoupdate(models, options);
+    reportKeptColumns(this, plan.warnings);
+    logMigration('autoupdate', plan.statements);
+    for (const sql of plan.statements) await this.runSql(sql, [], {});
+  }
+
+  /** Reads the live tables of the models and compares them with the models (migration.ts). */
+  private async planAutoupdate(models: string[] | string | undefined, options: AutoupdateOptions) {
+    const tables = [];
     for (const mapping of this.mappingsOf(models)) {
-      const show = buildShowColumns(mapping);
-      const columns = this.getRows(await this.runSql(show.sql, show.params, {})).map((r) =>
-        String(r.name),
-      );
-      const ddl =
+      const read = buildReadTable(mapping);
+      const rows = async (q: {sql: string; params: unknown[]}) =>
+        this.getRows(await this.runSql(q.sql, q.params, {}));
+      const columns = await rows(read.columns);
+      const snapshot =
         columns.length === 0
-          ? buildCreateTable(mapping, tableOptions, escapeName)
-          : buildAddMissingColumns(mapping, columns);
-      if (ddl) await this.runSql(ddl, [], {});
+          ? {columns}
+          : {
+              columns,
+              indexes: await rows(read.indexes),
+              foreignKeys: await rows(read.foreignKeys),
+              checks: this.server.nativeJson ? [] : await rows(read.checks),
+            };
+      tables.push({mapping, live: liveTable(snapshot, migrationDialect(this.server))});
     }
+    return buildAutoupdate(tables, this.migrationContext(), options);
+  }
+
+  private migrationContext(): MigrationContext {
+    return {
+      escapeName,
+      tableOptions: {charset: this.resolved.charset, collation: this.resolved.collation},
+      resolveEntity: (entity) =>
+        this.getModelDefinition(entity) ? this.getModelMapping(entity) : undefined,
+      dialect: migrationDialect(this.server),
+    };
   }
 
   private mappingsOf(models: string[] | string | undefined): ModelMapping[] {
@@ -491,18 +576,17 @@ export class MySQL extends SqlConnector {
   }
 
   async automigrateAsync(models: string[] | string | undefined): Promise<void> {
-    const mappings = this.mappingsOf(models);
-    const tableOptions = {charset: this.resolved.charset, collation: this.resolved.collation};
+    const plan = buildAutomigrate(this.mappingsOf(models), this.migrationContext());
     await this.withConnection({}, async (opts) => {
       // Foreign keys between the tables must not block the drops; the check is off on this connection only.
       await this.run(new ParameterizedSQL('SET FOREIGN_KEY_CHECKS=0'), opts);
       try {
-        for (const mapping of mappings) await this.runSql(buildDropTable(mapping), [], opts);
-        for (const mapping of mappings)
-          await this.runSql(buildCreateTable(mapping, tableOptions, escapeName), [], opts);
+        for (const sql of plan.drops) await this.runSql(sql, [], opts);
       } finally {
         await this.run(new ParameterizedSQL('SET FOREIGN_KEY_CHECKS=1'), opts);
       }
+      // Every table exists before the first foreign key: references may go forward, and in cycles.
+      for (const sql of [...plan.creates, ...plan.foreignKeys]) await this.runSql(sql, [], opts);
     });
   }
 

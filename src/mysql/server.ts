@@ -20,12 +20,29 @@ export interface ServerInfo {
   readonly releaseAllLocks: boolean;
   /** A native JSON type (MySQL); MariaDB's JSON is LONGTEXT with a JSON_VALID check. */
   readonly nativeJson: boolean;
+  /** information_schema COLUMN_DEFAULT is SQL text (`'x'` quoted, `NULL` text) on MariaDB, the raw value on MySQL. */
+  readonly quotedDefaults: boolean;
+  /** Descending index keys are kept (MySQL 8, MariaDB 10.8+), rather than parsed and ignored. */
+  readonly descendingIndexes: boolean;
 }
 
 /** The statement whose single row {@link describeServer} reads. */
 export const SERVER_INFO_SQL =
   'SELECT VERSION() AS version, @@version_comment AS comment, ' +
   '@@auto_increment_increment AS autoIncrementIncrement, @@max_allowed_packet AS maxAllowedPacket';
+
+/** The schema-reporting differences of a flavour and version (used by autoupdate's comparison). */
+export function schemaReporting(
+  flavor: ServerInfo['flavor'],
+  version: string,
+): Pick<ServerInfo, 'quotedDefaults' | 'descendingIndexes'> {
+  const parts = version.split('.').map(Number);
+  const mariadb = flavor === 'mariadb';
+  return {
+    quotedDefaults: mariadb,
+    descendingIndexes: mariadb ? atLeast(parts, [10, 8, 0]) : atLeast(parts, [8, 0, 0]),
+  };
+}
 
 function atLeast(version: readonly number[], wanted: readonly number[]): boolean {
   for (let i = 0; i < wanted.length; i++) {
@@ -57,6 +74,7 @@ export function describeServer(row: Record<string, unknown>): ServerInfo {
     insertReturning: mariadb && atLeast(parts, [10, 5, 0]),
     releaseAllLocks: mariadb ? atLeast(parts, [10, 5, 2]) : atLeast(parts, [5, 7, 0]),
     nativeJson: !mariadb && atLeast(parts, [5, 7, 8]),
+    ...schemaReporting(flavor, version),
   };
 }
 
@@ -73,4 +91,6 @@ export const UNKNOWN_SERVER: ServerInfo = {
   insertReturning: false,
   releaseAllLocks: true,
   nativeJson: false,
+  quotedDefaults: false,
+  descendingIndexes: false,
 };
