@@ -1,0 +1,260 @@
+/*
+ * Benchmark: raw mysql2 (the limit) vs this connector vs the official loopback-connector-mysql, both through juggler.
+ *
+ *   npx tsx bench/run.ts [--quick] [--rounds N]
+ *
+ * Each round runs every contender's whole workload set in its own child process (bench/worker.ts), interleaved
+ * raw, ts, official, raw, ts, official...; the tables report medians across rounds. Afterwards every contender's
+ * database must hold the same rows after the same deterministic sequence of operations (exit code 1 otherwise).
+ * Server: MYSQL_URL, or MYSQL_HOST / MYSQL_PORT / MYSQL_USER / MYSQL_PASSWORD (default root@127.0.0.1:3306).
+ * The databases lbts_bench_raw, lbts_bench_ts and lbts_bench_official are created fresh and dropped at the end
+ * (kept with BENCH_KEEP=1, to look at them).
+ */
+import {fork} from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import mysql2 from 'mysql2';
+import type {RowDataPacket} from 'mysql2/promise';
+import {
+  CONTENDERS,
+  JugglerContender,
+  TABLE,
+  TIME_CAP_SECONDS,
+  databaseOf,
+  serverConfig,
+  tableChecksum,
+  type ContenderName,
+  type WorkerReport,
+  type WorkloadResult,
+} from './workloads';
+
+const LABEL: Record<ContenderName, string> = {
+  raw: 'raw mysql2',
+  ts: 'this connector',
+  official: 'official',
+};
+
+function parseArgs(argv: string[]): {quick: boolean; rounds: number} {
+  const quick = argv.includes('--quick');
+  const i = argv.indexOf('--rounds');
+  const rounds = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 3;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds needs a positive integer');
+  return {quick, rounds};
+}
+
+async function admin<T = unknown>(sql: string): Promise<T> {
+  const connection = mysql2.createConnection({...serverConfig(), connectTimeout: 5000}).promise();
+  try {
+    const [result] = await connection.query(sql);
+    return result as T;
+  } finally {
+    await connection.end();
+  }
+}
+
+/** The CREATE TABLE our connector's automigrate produces: raw uses the same DDL. */
+async function ourDdl(): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ours = new JugglerContender(require('../src'), databaseOf('raw'));
+  try {
+    await ours.migrate();
+  } finally {
+    await ours.close();
+  }
+  const found = await admin<RowDataPacket[]>(
+    `SHOW CREATE TABLE \`${databaseOf('raw')}\`.\`${TABLE}\``,
+  );
+  const ddl = found[0]?.['Create Table'] as string | undefined;
+  if (!ddl) throw new Error('No DDL for the raw table');
+  return ddl;
+}
+
+function runWorker(contender: ContenderName, quick: boolean, ddl: string): Promise<WorkerReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'worker.ts'), [contender, quick ? 'quick' : 'full'], {
+      execArgv: ['--require', require.resolve('tsx/cjs'), '--expose-gc'],
+      env: {...process.env, BENCH_DDL: ddl},
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let report: WorkerReport | undefined;
+    child.on('message', (message) => {
+      report = message as WorkerReport;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && report) resolve(report);
+      else reject(new Error(`${contender} worker exited with code ${code}`));
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+function fmtRate(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
+}
+
+function fmtRatio(n: number): string {
+  return `${n.toFixed(2)}×`;
+}
+
+function fmtMiB(kib: number): string {
+  return (kib / 1024).toFixed(0);
+}
+
+interface Summary {
+  keys: string[];
+  unit: Map<string, 'ops' | 'rows'>;
+  /** Median throughput per contender and workload. */
+  rate: Record<ContenderName, Map<string, number>>;
+  /** Median client CPU per operation (per row for bulk), µs. */
+  cpu: Record<ContenderName, Map<string, number>>;
+  maxRssKiB: Record<ContenderName, number>;
+  baseRssKiB: Record<ContenderName, number>;
+}
+
+function summarize(reports: WorkerReport[]): Summary {
+  const first = reports[0]?.results ?? [];
+  const keys = first.map((r) => r.key);
+  const unit = new Map(first.map((r) => [r.key, r.unit]));
+  const empty = () => ({raw: new Map(), ts: new Map(), official: new Map()});
+  const s: Summary = {
+    keys,
+    unit,
+    rate: empty(),
+    cpu: empty(),
+    maxRssKiB: {raw: 0, ts: 0, official: 0},
+    baseRssKiB: {raw: 0, ts: 0, official: 0},
+  };
+  for (const contender of CONTENDERS) {
+    const mine = reports.filter((r) => r.contender === contender);
+    s.maxRssKiB[contender] = Math.max(...mine.map((r) => r.maxRssKiB));
+    s.baseRssKiB[contender] = median(mine.map((r) => r.baseRssKiB));
+    for (const key of keys) {
+      const results = mine
+        .map((r) => r.results.find((x) => x.key === key))
+        .filter((x): x is WorkloadResult => !!x);
+      s.rate[contender].set(key, median(results.map((r) => r.units / r.seconds)));
+      s.cpu[contender].set(key, median(results.map((r) => r.cpuMicros / r.units)));
+    }
+  }
+  return s;
+}
+
+function geomean(values: number[]): number {
+  return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
+}
+
+function markdown(s: Summary): string {
+  const out: string[] = [];
+  const rate = (c: ContenderName, key: string) => s.rate[c].get(key) ?? NaN;
+  out.push(
+    '| workload | unit | raw mysql2 | this connector | official | this / raw | official / raw | this / official |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
+  );
+  for (const key of s.keys) {
+    const [raw, ts, official] = CONTENDERS.map((c) => rate(c, key)) as [number, number, number];
+    out.push(
+      `| ${key} | ${s.unit.get(key) === 'rows' ? 'rows/s' : 'ops/s'} | ${fmtRate(raw)} | ${fmtRate(ts)} | ` +
+        `${fmtRate(official)} | ${fmtRatio(ts / raw)} | ${fmtRatio(official / raw)} | ${fmtRatio(ts / official)} |`,
+    );
+  }
+  out.push('');
+  out.push(
+    '| client CPU per op, µs (per row for bulk) | raw mysql2 | this connector | official | this / official |',
+    '|---|--:|--:|--:|--:|',
+  );
+  for (const key of s.keys) {
+    const [raw, ts, official] = CONTENDERS.map((c) => s.cpu[c].get(key) ?? NaN) as [
+      number,
+      number,
+      number,
+    ];
+    const f = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+    out.push(`| ${key} | ${f(raw)} | ${f(ts)} | ${f(official)} | ${fmtRatio(ts / official)} |`);
+  }
+  out.push('');
+  out.push(
+    '| contender | geomean throughput vs raw | geomean CPU/op vs raw | peak RSS (MiB) | RSS after connect (MiB) |',
+    '|---|--:|--:|--:|--:|',
+  );
+  for (const c of CONTENDERS) {
+    const g = geomean(s.keys.map((k) => rate(c, k) / rate('raw', k)));
+    const gc = geomean(s.keys.map((k) => (s.cpu[c].get(k) ?? NaN) / (s.cpu.raw.get(k) ?? NaN)));
+    out.push(
+      `| ${LABEL[c]} | ${fmtRatio(g)} | ${fmtRatio(gc)} | ${fmtMiB(s.maxRssKiB[c])} | ${fmtMiB(s.baseRssKiB[c])} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  const {quick, rounds} = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const version = await admin<RowDataPacket[]>('SELECT VERSION() AS v');
+  const server = String(version[0]?.v);
+  for (const c of CONTENDERS) {
+    await admin(`DROP DATABASE IF EXISTS \`${databaseOf(c)}\``);
+    await admin(`CREATE DATABASE \`${databaseOf(c)}\` CHARACTER SET utf8mb4`);
+  }
+  try {
+    const ddl = await ourDdl();
+    const reports: WorkerReport[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const contender of CONTENDERS) {
+        const t0 = Date.now();
+        reports.push(await runWorker(contender, quick, ddl));
+        console.error(
+          `round ${round}/${rounds} ${LABEL[contender]}: ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        );
+      }
+    }
+
+    const checks = await Promise.all(CONTENDERS.map((c) => tableChecksum(databaseOf(c))));
+    const lastReads = CONTENDERS.map(
+      (c) => reports.filter((r) => r.contender === c).at(-1)?.readsDigest,
+    );
+    const same = (values: unknown[]) => values.every((v) => v === values[0]);
+    const tablesOk = same(checks.map((c) => `${c.rows}:${c.checksum}`));
+    const readsOk = same(lastReads);
+    const createdOk = same(checks.map((c) => c.createdChecksum));
+
+    const cpuModel = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+    console.log(
+      `\n### Benchmark (${quick ? 'quick' : 'full'}, ${rounds} round${rounds > 1 ? 's' : ''}, medians)\n\n` +
+        `Node ${process.version}, ${server}, ${os.cpus().length} × ${cpuModel}; pool of 16 connections for everyone; ` +
+        'c1 / c16 = operations in flight; each timed section runs its operations or stops starting new ones after ' +
+        `${TIME_CAP_SECONDS[quick ? 'quick' : 'full']} s, after an untimed warm-up operation per lane.\n`,
+    );
+    console.log(markdown(summarize(reports)));
+    console.log('');
+    console.log(
+      `Cross-check (same rows after the same operations, normalized to name, qty, price, active, meta, notes): ` +
+        `${tablesOk ? 'OK' : 'MISMATCH'} (${CONTENDERS.map((c, i) => `${c} ${checks[i]?.rows} rows ${checks[i]?.checksum}`).join(', ')})`,
+    );
+    console.log(
+      `Reads of the sequence (findById, find, count, find all) return the same data: ${readsOk ? 'yes' : 'NO'} ` +
+        `(${CONTENDERS.map((c, i) => `${c} ${lastReads[i]}`).join(', ')})`,
+    );
+    console.log(`Stored \`created\` dates identical: ${createdOk ? 'yes' : 'no'}`);
+    console.error(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return tablesOk ? 0 : 1;
+  } finally {
+    if (!process.env.BENCH_KEEP)
+      for (const c of CONTENDERS) await admin(`DROP DATABASE IF EXISTS \`${databaseOf(c)}\``);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,111 @@
+/*
+ * One contender's whole workload set, in its own process (honest RSS and CPU): started by bench/run.ts with
+ * `fork`, reports one `WorkerReport` over IPC and exits.
+ *
+ * argv: <contender> <quick|full>; env BENCH_DDL: the CREATE TABLE for raw (our connector's automigrate output).
+ */
+import {
+  CONTENDERS,
+  JugglerContender,
+  RawContender,
+  databaseOf,
+  deterministicSequence,
+  workloads,
+  type Contender,
+  TIME_CAP_SECONDS,
+  type ContenderName,
+  type Workload,
+  type WorkerReport,
+  type WorkloadResult,
+} from './workloads';
+
+const gc = (globalThis as {gc?: () => void}).gc ?? (() => undefined);
+
+function makeContender(name: ContenderName): Contender {
+  const database = databaseOf(name);
+  switch (name) {
+    case 'raw':
+      return new RawContender(database, process.env.BENCH_DDL ?? '');
+    case 'ts':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return new JugglerContender(require('../src'), database);
+    case 'official':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return new JugglerContender(require('loopback-connector-mysql'), database);
+  }
+}
+
+/**
+ * Runs operations `first..first+count-1` with `concurrency` in flight; after `deadline` (hrtime, ns) no new one
+ * starts. Returns how many ran.
+ */
+async function runOps(
+  c: Contender,
+  w: Workload,
+  first: number,
+  count: number,
+  concurrency: number,
+  deadline = Infinity,
+): Promise<number> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count && Number(process.hrtime.bigint()) < deadline) {
+      const k = first + next++;
+      await w.op(c, k);
+    }
+  };
+  await Promise.all(Array.from({length: Math.min(concurrency, count)}, lane));
+  return next;
+}
+
+async function main(): Promise<void> {
+  const [name, mode] = process.argv.slice(2);
+  if (!CONTENDERS.includes(name as ContenderName)) throw new Error(`Unknown contender ${name}`);
+  const contender = name as ContenderName;
+  const quick = mode === 'quick';
+  const c = makeContender(contender);
+  await c.migrate();
+  gc();
+  const baseRssKiB = Math.round(process.memoryUsage().rss / 1024);
+  const results: WorkloadResult[] = [];
+  for (const w of workloads()) {
+    const ops = quick ? w.quick : w.full;
+    await w.prepare?.(c, ops, w.concurrency);
+    // Warm-up: one operation per lane (fills the pool, JIT-compiles the path), not timed.
+    await runOps(c, w, 0, w.concurrency, w.concurrency);
+    gc();
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const cap = TIME_CAP_SECONDS[quick ? 'quick' : 'full'];
+    const done = await runOps(c, w, w.concurrency, ops, w.concurrency, Number(started) + cap * 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
+    results.push({
+      key: w.key,
+      unit: w.unit,
+      units: done * w.rowsPerOp,
+      seconds,
+      cpuMicros: used.user + used.system,
+    });
+  }
+  const readsDigest = await deterministicSequence(c);
+  await c.close();
+  const report: WorkerReport = {
+    contender,
+    results,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    baseRssKiB,
+    readsDigest,
+  };
+  await new Promise<void>((resolve, reject) =>
+    process.send ? process.send(report, (err) => (err ? reject(err) : resolve())) : resolve(),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
