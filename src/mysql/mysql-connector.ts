@@ -77,6 +77,8 @@ export class MySQL extends SqlConnector {
   private readonly resolved: ResolvedSettings;
   private pool: Pool | undefined;
   private connecting: Promise<void> | undefined;
+  /** Per table: whether it has a unique index besides PRIMARY (see hasOtherUniqueKeys). */
+  private readonly otherUniqueKeys = new Map<string, boolean>();
   /** Statements running now, and who waits for them to finish (`disconnect`). */
   private inFlight = 0;
   private idle: (() => void) | undefined;
@@ -186,12 +188,18 @@ export class MySQL extends SqlConnector {
       alias ? `${alias}.${c.escaped}` : `VALUES(${c.escaped})`;
     // Update only the row that has this id: when the insert collides on another unique key, the IF leaves that
     // row unchanged, and the caller gets a duplicate-key error instead of a report about the wrong row.
+    // Without another unique key the only possible collision is on the id: a plain assignment is enough.
+    const guarded = this.hasOtherUniqueKeys(mapping);
     const sameId = mapping.ids
       .map((c) => `${mapping.tableEscaped}.${c.escaped}<=>${incoming(c)}`)
       .join(' AND ');
     const assignments = fields.columns
       .filter((c) => !c.definition.id)
-      .map((c) => `${c.escaped}=IF(${sameId},${incoming(c)},${mapping.tableEscaped}.${c.escaped})`);
+      .map((c) =>
+        guarded
+          ? `${c.escaped}=IF(${sameId},${incoming(c)},${mapping.tableEscaped}.${c.escaped})`
+          : `${c.escaped}=${incoming(c)}`,
+      );
     if (assignments.length === 0) {
       const id = mapping.ids[0] as ColumnMapping;
       assignments.push(`${id.escaped}=${mapping.tableEscaped}.${id.escaped}`);
@@ -200,6 +208,25 @@ export class MySQL extends SqlConnector {
       alias ? `AS ${alias}` : '',
       `ON DUPLICATE KEY UPDATE ${assignments.join(',')}`,
     );
+  }
+
+  protected override hasOtherUniqueKeys(mapping: ModelMapping): boolean {
+    // Unknown until read from the live table (see upsertAsync): assume there may be one.
+    return this.otherUniqueKeys.get(mapping.tableEscaped) ?? true;
+  }
+
+  /** Reads once per table whether it has a unique index besides PRIMARY (cleared by migrations). */
+  private async loadOtherUniqueKeys(mapping: ModelMapping): Promise<void> {
+    if (this.otherUniqueKeys.has(mapping.tableEscaped)) return;
+    const rows = this.getRows(
+      await this.runSql(
+        'SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ' +
+          `${mapping.schema ? '?' : 'DATABASE()'} AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'`,
+        mapping.schema ? [mapping.schema, mapping.table] : [mapping.table],
+        {},
+      ),
+    );
+    this.otherUniqueKeys.set(mapping.tableEscaped, Number(rows[0]?.n ?? 1) > 0);
   }
 
   protected getUpsertOutcome(result: unknown): UpsertOutcome {
@@ -222,6 +249,7 @@ export class MySQL extends SqlConnector {
     options: Options,
     mode: 'patch' | 'replace',
   ): Promise<[ModelData, UpsertInfo]> {
+    await this.loadOtherUniqueKeys(this.getModelMapping(model));
     try {
       return await super.upsertAsync(model, data, options, mode);
     } catch (err) {
@@ -527,6 +555,8 @@ export class MySQL extends SqlConnector {
     models?: string[] | string,
     options: AutoupdateOptions = {},
   ): Promise<void> {
+    // The keys may change: upserts read them again.
+    this.otherUniqueKeys.clear();
     const plan = await this.planAutoupdate(models, options);
     reportKeptColumns(this, plan.warnings);
     logMigration('autoupdate', plan.statements);
@@ -576,6 +606,7 @@ export class MySQL extends SqlConnector {
   }
 
   async automigrateAsync(models: string[] | string | undefined): Promise<void> {
+    this.otherUniqueKeys.clear();
     const plan = buildAutomigrate(this.mappingsOf(models), this.migrationContext());
     await this.withConnection({}, async (opts) => {
       // Foreign keys between the tables must not block the drops; the check is off on this connection only.

@@ -770,11 +770,23 @@ export abstract class SqlConnector implements WhereDialect {
     );
     const result = await this.run(this.buildUpsert(mapping, fields, mode), options);
     const outcome = this.getUpsertOutcome(result);
-    if (outcome === 'unchanged' && !(await this.existsAsync(model, id, options))) {
+    if (
+      outcome === 'unchanged' &&
+      this.hasOtherUniqueKeys(mapping) &&
+      !(await this.existsAsync(model, id, options))
+    ) {
       // The insert hit another unique key and the update touched nothing: that row is not this id's.
       throw this.duplicateError(model);
     }
     return [data, {isNewInstance: outcome === 'inserted'}];
+  }
+
+  /**
+   * Whether the table may have a unique key besides the primary key, so that an upsert can collide with another row.
+   * The default assumes it may; a dialect that knows the table's keys can answer exactly.
+   */
+  protected hasOtherUniqueKeys(_mapping: ModelMapping): boolean {
+    return true;
   }
 
   /** The error of an upsert that collided with another row on a unique key other than the id. */
