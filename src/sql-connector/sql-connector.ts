@@ -34,8 +34,9 @@ export interface UpsertInfo {
   isNewInstance: boolean;
 }
 
+/** The value converters of one projection: `[property, reader]` for the columns that need one. */
 interface CompiledReader {
-  readonly entries: readonly (readonly [string, string, ColumnReader | undefined])[];
+  readonly converters: readonly (readonly [string, ColumnReader])[];
 }
 
 /**
@@ -228,12 +229,19 @@ export abstract class SqlConnector implements WhereDialect {
       buildOrderBy(mapping, filter.order, (p) => this.resolveOrderColumn(mapping, p)) ??
       buildDefaultOrderBy(mapping);
     const stmt = new ParameterizedSQL(
-      `SELECT ${columns.map((c) => c.escaped).join(',')} FROM ${mapping.tableEscaped}`,
+      `SELECT ${columns.map((c) => this.selectItem(c)).join(',')} FROM ${mapping.tableEscaped}`,
     ).append(
       where ? ParameterizedSQL.join(['WHERE', where]) : '',
       orderBy ? ParameterizedSQL.join(['ORDER BY', orderBy]) : '',
     );
     return this.applyPagination(stmt, page);
+  }
+
+  /** A column of a SELECT, named after its property, so the driver's rows are keyed by property already. */
+  private selectItem(column: ColumnMapping): string {
+    return column.column === column.property
+      ? column.escaped
+      : `${column.escaped} AS ${this.escapeName(column.property)}`;
   }
 
   private resolveOrderColumn(
@@ -581,22 +589,27 @@ export abstract class SqlConnector implements WhereDialect {
     const key = `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
     let reader = this.readers.get(key);
     if (!reader) {
-      reader = {entries: columns.map((c) => [c.column, c.property, this.columnReader(c)] as const)};
+      const converters: (readonly [string, ColumnReader])[] = [];
+      for (const c of columns) {
+        const read = this.columnReader(c);
+        if (read) converters.push([c.property, read]);
+      }
+      reader = {converters};
       this.readers.set(key, reader);
     }
-    const entries = reader.entries;
-    const out = new Array<ModelData>(rows.length);
+    // The driver's rows are fresh plain objects keyed by property (see selectItem): convert them in place rather
+    // than copying every row, which matters for large results.
+    const converters = reader.converters;
+    if (converters.length === 0) return rows;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r] as Record<string, unknown>;
-      const data: ModelData = {};
-      for (const [column, property, read] of entries) {
-        const value = row[column];
-        data[property] =
-          read === undefined || value === null || value === undefined ? value : read(value);
+      for (let i = 0; i < converters.length; i++) {
+        const [property, read] = converters[i] as readonly [string, ColumnReader];
+        const value = row[property];
+        if (value !== null && value !== undefined) row[property] = read(value);
       }
-      out[r] = data;
     }
-    return out;
+    return rows;
   }
 
   /** The legacy `find(model, id)` of SQL connectors: the row with the id, or null. */

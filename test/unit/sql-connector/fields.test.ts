@@ -39,11 +39,19 @@ describe('fields', () => {
       {
         name: 'no fields: every column',
         fields: undefined,
-        columns: '`id`,`name`,`age`,`first_name`',
+        columns: '`id`,`name`,`age`,`first_name` AS `firstName`',
       },
-      {name: 'null', fields: null, columns: '`id`,`name`,`age`,`first_name`'},
-      {name: 'empty array: every column', fields: [], columns: '`id`,`name`,`age`,`first_name`'},
-      {name: 'empty object: every column', fields: {}, columns: '`id`,`name`,`age`,`first_name`'},
+      {name: 'null', fields: null, columns: '`id`,`name`,`age`,`first_name` AS `firstName`'},
+      {
+        name: 'empty array: every column',
+        fields: [],
+        columns: '`id`,`name`,`age`,`first_name` AS `firstName`',
+      },
+      {
+        name: 'empty object: every column',
+        fields: {},
+        columns: '`id`,`name`,`age`,`first_name` AS `firstName`',
+      },
       {name: 'array', fields: ['name'], columns: '`name`'},
       {name: 'array keeps the model order', fields: ['age', 'id'], columns: '`id`,`age`'},
       {name: 'array with duplicates', fields: ['name', 'name'], columns: '`name`'},
@@ -51,9 +59,17 @@ describe('fields', () => {
       {name: 'object include', fields: {name: true, age: true}, columns: '`name`,`age`'},
       {name: 'object include with 1', fields: {age: 1}, columns: '`age`'},
       {name: 'include wins over exclude', fields: {name: true, age: false}, columns: '`name`'},
-      {name: 'object exclude', fields: {name: false}, columns: '`id`,`age`,`first_name`'},
-      {name: 'object exclude with 0', fields: {name: 0, age: 0}, columns: '`id`,`first_name`'},
-      {name: 'mapped column', fields: ['firstName'], columns: '`first_name`'},
+      {
+        name: 'object exclude',
+        fields: {name: false},
+        columns: '`id`,`age`,`first_name` AS `firstName`',
+      },
+      {
+        name: 'object exclude with 0',
+        fields: {name: 0, age: 0},
+        columns: '`id`,`first_name` AS `firstName`',
+      },
+      {name: 'mapped column', fields: ['firstName'], columns: '`first_name` AS `firstName`'},
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -72,7 +88,7 @@ describe('fields', () => {
       });
       assert.equal(
         fake.buildSelect('Person', {fields: {name: false}}).sql,
-        'SELECT "id","we""ird" FROM "Person" ORDER BY "id"',
+        'SELECT "id","we""ird" AS "odd" FROM "Person" ORDER BY "id"',
       );
     });
   });

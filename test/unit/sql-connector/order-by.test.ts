@@ -15,7 +15,7 @@ function mysqlConnector(): MySQL {
   return mysql;
 }
 
-const SELECT = 'SELECT `id`,`name`,`age`,`meta`,`first_name` FROM `Person`';
+const SELECT = 'SELECT `id`,`name`,`age`,`meta`,`first_name` AS `firstName` FROM `Person`';
 
 function select(mysql: MySQL, filter: Filter): {sql: string; params: unknown[]} {
   const stmt: ParameterizedSQL = mysql.buildSelect('Person', filter);

@@ -52,7 +52,7 @@ describe('SqlConnector (fake dialect)', () => {
         ),
         {
           sql:
-            'SELECT "name","first_name" FROM "Person" WHERE "name"=$1 AND "age">$2 ' +
+            'SELECT "name","first_name" AS "firstName" FROM "Person" WHERE "name"=$1 AND "age">$2 ' +
             'ORDER BY "first_name" DESC LIMIT $3 OFFSET $4',
           params: ['a', 3, 10, 20],
         },
@@ -61,7 +61,7 @@ describe('SqlConnector (fake dialect)', () => {
 
     it('buildSelect without a filter', () => {
       assert.deepEqual(render(c, c.buildSelect('Person', {})), {
-        sql: 'SELECT "id","name","age","born","meta","first_name" FROM "Person" ORDER BY "id"',
+        sql: 'SELECT "id","name","age","born","meta","first_name" AS "firstName" FROM "Person" ORDER BY "id"',
         params: [],
       });
     });
@@ -157,13 +157,13 @@ describe('SqlConnector (fake dialect)', () => {
   describe('execution', () => {
     it('all() sends the rendered SELECT and maps columns to properties', async () => {
       const c = fakeConnector(new FakeSqlConnector());
-      c.respond = () => ({rows: [{name: 'a', first_name: 'F'}]});
+      c.respond = () => ({rows: [{name: 'a', firstName: 'F'}]}); // the SELECT aliases columns to properties
       const [rows] = await call<[ModelData[]?]>((cb) =>
         c.all('Person', {where: {age: 3}, fields: ['name', 'firstName']}, {}, cb),
       );
       assert.deepEqual(c.statements, [
         {
-          sql: 'SELECT "name","first_name" FROM "Person" WHERE "age"=$1 ORDER BY "id"',
+          sql: 'SELECT "name","first_name" AS "firstName" FROM "Person" WHERE "age"=$1 ORDER BY "id"',
           params: [3],
         },
       ]);
@@ -238,7 +238,7 @@ describe('SqlConnector (fake dialect)', () => {
       assert.equal(created, true);
       assert.deepEqual(c.statements, [
         {
-          sql: 'SELECT "id","name","age","born","meta","first_name" FROM "Person" WHERE "name"=$1 ORDER BY "id" LIMIT $2',
+          sql: 'SELECT "id","name","age","born","meta","first_name" AS "firstName" FROM "Person" WHERE "name"=$1 ORDER BY "id" LIMIT $2',
           params: ['x', 1],
         },
         {sql: 'INSERT INTO "Person" ("name") VALUES ($1)', params: ['x']},

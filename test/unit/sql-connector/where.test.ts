@@ -404,11 +404,11 @@ describe('buildWhere', () => {
       for (const [connector, sql] of [
         [
           new MySQL({}),
-          'SELECT `id`,`first_name` FROM `crm`.`people` WHERE `first_name`=? ORDER BY `id`',
+          'SELECT `id`,`first_name` AS `firstName` FROM `crm`.`people` WHERE `first_name`=? ORDER BY `id`',
         ],
         [
           new FakeSqlConnector(),
-          'SELECT "id","first_name" FROM "crm"."people" WHERE "first_name"=? ORDER BY "id"',
+          'SELECT "id","first_name" AS "firstName" FROM "crm"."people" WHERE "first_name"=? ORDER BY "id"',
         ],
       ] as const) {
         defineModel(
