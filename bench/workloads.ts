@@ -4,6 +4,9 @@
  */
 import {createHash} from 'node:crypto';
 import mysql2 from 'mysql2';
+import {serverConfig} from '../test/helpers/mysql-config';
+
+export {serverConfig};
 import type {Pool as PromisePool, ResultSetHeader, RowDataPacket} from 'mysql2/promise';
 
 export const CONTENDERS = ['raw', 'ts', 'official'] as const;
@@ -17,33 +20,6 @@ export const BULK_ROWS = 5_000;
 /** The database of each contender; created fresh by the parent and dropped at the end. */
 export function databaseOf(contender: ContenderName): string {
   return `lbts_bench_${contender}`;
-}
-
-export interface ServerConfig {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-}
-
-/** `MYSQL_URL`, or `MYSQL_HOST` / `MYSQL_PORT` / `MYSQL_USER` / `MYSQL_PASSWORD`; the default is root@127.0.0.1:3306. */
-export function serverConfig(): ServerConfig {
-  const url = process.env.MYSQL_URL;
-  if (url) {
-    const u = new URL(url);
-    return {
-      host: u.hostname || '127.0.0.1',
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username || 'root'),
-      password: decodeURIComponent(u.password),
-    };
-  }
-  return {
-    host: process.env.MYSQL_HOST ?? '127.0.0.1',
-    port: Number(process.env.MYSQL_PORT ?? 3306),
-    user: process.env.MYSQL_USER ?? 'root',
-    password: process.env.MYSQL_PASSWORD ?? '',
-  };
 }
 
 /** The same data source settings for both connectors. */

@@ -122,11 +122,23 @@ function probe(port: number): Promise<string> {
   });
 }
 
+export interface PrivateServerOptions {
+  /**
+   * Extra mariadbd command-line arguments (e.g. `['--ssl-ca=/tmp/x/ca.pem']`), given after `--defaults-file` on
+   * every start and restart. Root must still be able to log in over plain TCP, which the readiness probe does.
+   * Files they name must be readable by the server's user (`mysql` when the tests run as root).
+   */
+  extraArgs?: readonly string[];
+}
+
 /**
  * Creates a temporary data directory, initializes it with mariadb-install-db, starts mariadbd on a free loopback
  * port and waits until root (no password) can log in over TCP.
  */
-export async function startPrivateServer(): Promise<PrivateServer> {
+export async function startPrivateServer(
+  options: PrivateServerOptions = {},
+): Promise<PrivateServer> {
+  const extraArgs = [...(options.extraArgs ?? [])];
   // As root, the server runs as `mysql`, which must be able to reach the directory: a TMPDIR under /root would not do.
   const base = process.env.PRIVATE_SERVER_TMPDIR ?? (isRoot() ? '/tmp' : os.tmpdir());
   const dir = fs.mkdtempSync(path.join(base, 'lbts-mdb-'));
@@ -191,7 +203,7 @@ export async function startPrivateServer(): Promise<PrivateServer> {
 
     const start = async (): Promise<void> => {
       // --defaults-file must be the first argument, so that /etc/mysql (the shared server's config) is never read.
-      const proc = spawn(MARIADBD, [`--defaults-file=${cnf}`], {stdio: 'ignore'});
+      const proc = spawn(MARIADBD, [`--defaults-file=${cnf}`, ...extraArgs], {stdio: 'ignore'});
       proc.on('error', () => undefined);
       child = proc;
       if (proc.pid === undefined) {

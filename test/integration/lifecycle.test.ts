@@ -15,19 +15,12 @@ import {
   dropDatabase,
   serverConfig,
 } from '../helpers/mysql-config';
+import {rejection} from '../helpers/assertions';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const {DataSource} = require('loopback-datasource-juggler');
 
 /** Resolves with the error the promise rejects with; fails when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('lifecycle (integration)', function () {
   let db: string;

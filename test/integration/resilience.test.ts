@@ -6,18 +6,10 @@
 import assert from 'node:assert/strict';
 import * as connector from '../../src';
 import {admin, createDatabase, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
+import {rejection} from '../helpers/assertions';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const {DataSource} = require('loopback-datasource-juggler');
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

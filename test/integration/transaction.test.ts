@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import * as connector from '../../src';
+import {rejection} from '../helpers/assertions';
 import {createDatabase, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -14,15 +15,6 @@ const TRX_LEVEL_SQL =
   'SELECT trx_isolation_level AS level FROM information_schema.INNODB_TRX ' +
   'WHERE trx_mysql_thread_id = CONNECTION_ID()';
 const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('transaction (integration)', function () {
   let db: string;
