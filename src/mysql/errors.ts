@@ -34,6 +34,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ER_CON_COUNT_ERROR: 503,
   ER_SERVER_SHUTDOWN: 503,
   ECONNREFUSED: 503,
+  // mysql2 replaces Node's TLS codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE...) with these: the server cannot be trusted
+  // or does not offer TLS, a connection failure like the others.
+  HANDSHAKE_SSL_ERROR: 503,
+  HANDSHAKE_NO_SSL_SUPPORT: 503,
   ECONNRESET: 503,
   ENOTFOUND: 503,
   EAI_AGAIN: 503,

@@ -1,6 +1,7 @@
-import type {Pool, PoolConnection} from 'mysql2';
+import type {PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../sql-connector/errors';
 import {MySqlError, toMySqlError} from './errors';
+import type {ConnectionSource} from './topology';
 
 /*
  * Running one statement on a pool connection: acquiring with a deadline, a per-statement timeout that also stops the
@@ -33,7 +34,7 @@ export function backoff(attempt: number): Promise<void> {
  * A pool connection within `timeoutMs`. mysql2's pool waits for a free connection without a deadline; past it, the
  * call fails with a 503 and the connection, when it comes, goes straight back to the pool.
  */
-export function acquire(pool: Pool, timeoutMs: number): Promise<PoolConnection> {
+export function acquire(pool: ConnectionSource, timeoutMs: number): Promise<PoolConnection> {
   return new Promise((resolve, reject) => {
     let timedOut = false;
     const timer =
@@ -62,14 +63,14 @@ export function acquire(pool: Pool, timeoutMs: number): Promise<PoolConnection> 
 
 /**
  * Runs a statement on a connection. With `timeoutMs`, a statement still running then is stopped on the server
- * (`KILL QUERY`, through the pool) and the connection, whose protocol state is lost, is destroyed.
+ * (`kill`: `KILL QUERY` on its server) and the connection, whose protocol state is lost, is destroyed.
  */
 export function queryOn(
   connection: PoolConnection,
   sql: string,
   params: readonly unknown[],
   timeoutMs: number,
-  pool: Pool | undefined,
+  kill: (connection: PoolConnection) => void,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     connection.query(
@@ -77,8 +78,7 @@ export function queryOn(
       (err, result) => {
         if (!err) return resolve(result);
         if ((err as {code?: string}).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
-          const threadId = connection.threadId;
-          if (pool && threadId) pool.query(`KILL QUERY ${Number(threadId)}`, () => undefined);
+          kill(connection);
           connection.destroy();
           return reject(
             new SqlConnectorError(

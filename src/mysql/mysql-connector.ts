@@ -1,6 +1,11 @@
 import {createHash} from 'node:crypto';
 import createDebug from 'debug';
-import mysql2, {type Pool, type PoolConnection, type ResultSetHeader} from 'mysql2';
+import mysql2, {
+  type Pool,
+  type PoolCluster,
+  type PoolConnection,
+  type ResultSetHeader,
+} from 'mysql2';
 import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
 import {SqlConnectorError} from '../sql-connector/errors';
 import type {FieldList} from '../sql-connector/fields';
@@ -10,11 +15,13 @@ import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
 import {
   SqlConnector,
   type ColumnReader,
+  type StatementIntent,
   type UpsertInfo,
   type UpsertOutcome,
 } from '../sql-connector/sql-connector';
 import {duplicateEntryError, type MySqlError} from './errors';
 import {acquire, backoff, isRetryable, queryOn} from './execution';
+import {Topology} from './topology';
 import {
   buildAutomigrate,
   buildAutoupdate,
@@ -75,7 +82,10 @@ export class MySQL extends SqlConnector {
   override readonly extraOperators = MYSQL_OPERATORS;
   /** The settings as mysql2 receives them (no password in logs: see `toString`). */
   private readonly resolved: ResolvedSettings;
-  private pool: Pool | undefined;
+  private topology: Topology | undefined;
+  /** When this data source last wrote (for readYourWritesMs), and the replica lag monitor. */
+  private lastWriteAt = 0;
+  private lagTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
   /** Per table: whether it has a unique index besides PRIMARY (see hasOtherUniqueKeys). */
   private readonly otherUniqueKeys = new Map<string, boolean>();
@@ -91,8 +101,8 @@ export class MySQL extends SqlConnector {
   }
 
   /** The mysql2 pool (undefined until connected). */
-  get client(): Pool | undefined {
-    return this.pool;
+  get client(): Pool | PoolCluster | undefined {
+    return this.topology?.client;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -311,8 +321,8 @@ export class MySQL extends SqlConnector {
     this.checkTransaction(options);
     const txConnection = options?.transaction?.connection as PoolConnection | undefined;
     if (txConnection) return work(options, txConnection, true);
-    const pool = await this.getPool();
-    const connection = await acquire(pool, this.resolved.acquireTimeout);
+    const topology = await this.getTopology();
+    const connection = await acquire(topology.writer, this.resolved.acquireTimeout);
     try {
       return await work({...options, [PINNED]: connection}, connection, false);
     } finally {
@@ -324,22 +334,27 @@ export class MySQL extends SqlConnector {
     sql: string,
     params: readonly unknown[],
     options: Options,
+    intent: StatementIntent,
   ): Promise<unknown> {
     const timeout = statementTimeout(options, this.resolved.queryTimeout);
     const started = debug.enabled ? performance.now() : 0;
     this.inFlight++;
     try {
+      const topology = this.topology ?? (await this.getTopology());
+      const kill = (connection: PoolConnection) => topology.killQuery(connection);
       const bound =
         (options?.transaction?.connection as PoolConnection | undefined) ??
         (options as PinnedOptions | undefined)?.[PINNED];
       // Inside a transaction nothing is retried: a deadlock rolled the whole transaction back, and the caller must
       // run it again as a unit (the error keeps errno 1213/1205 for that).
-      if (bound) return await queryOn(bound, sql, params, timeout, this.pool);
+      if (bound) return await queryOn(bound, sql, params, timeout, kill);
+      const read = intent === 'read' && this.mayReadFromReplica(options);
       for (let attempt = 0; ; attempt++) {
-        const pool = await this.getPool();
-        const connection = await acquire(pool, this.resolved.acquireTimeout);
+        const connection = await this.acquireFor(topology, read);
         try {
-          return await queryOn(connection, sql, params, timeout, pool);
+          const result = await queryOn(connection, sql, params, timeout, kill);
+          if (intent === 'write') this.lastWriteAt = Date.now();
+          return result;
         } catch (err) {
           if (attempt >= this.resolved.deadlockRetries || !isRetryable(err)) throw err;
           debug('retrying after %s (attempt %d)', (err as MySqlError).code, attempt + 1);
@@ -357,19 +372,38 @@ export class MySQL extends SqlConnector {
     }
   }
 
+  /** A read may go to a replica unless the call asks for the primary or this data source has just written. */
+  private mayReadFromReplica(options: Options | undefined): boolean {
+    if (options?.readFrom === 'primary') return false;
+    const window = this.resolved.readYourWritesMs;
+    return window === 0 || Date.now() - this.lastWriteAt >= window;
+  }
+
+  /** A connection for a statement: a replica's for a read (the primary's when no replica answers), else the writer's. */
+  private async acquireFor(topology: Topology, read: boolean): Promise<PoolConnection> {
+    if (read && topology.reader !== topology.writer) {
+      try {
+        return await acquire(topology.reader, this.resolved.acquireTimeout);
+      } catch (err) {
+        debug('no replica answered (%s): reading from the primary', (err as {code?: string}).code);
+      }
+    }
+    return acquire(topology.writer, this.resolved.acquireTimeout);
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Lifecycle
   // ---------------------------------------------------------------------------------------------------------------
 
   /** The pool, connecting first when needed (lazy data sources, raw `execute` before `connect`, after `disconnect`). */
-  private async getPool(): Promise<Pool> {
-    if (!this.pool) {
+  private async getTopology(): Promise<Topology> {
+    if (!this.topology) {
       await this.connectAsync();
       // Connected outside juggler's connect(): without this, the data source's disconnect() would skip the
       // connector (it only disconnects a data source it knows is connected) and leave the pool open.
       if (this.dataSource) this.dataSource.connected = true;
     }
-    return this.pool as Pool;
+    return this.topology as Topology;
   }
 
   /** Juggler: opens the pool and checks the server. `cb(err)`. */
@@ -382,7 +416,7 @@ export class MySQL extends SqlConnector {
    * version. Fails (within `connectTimeout`) instead of reporting a connection that does not work.
    */
   async connectAsync(): Promise<void> {
-    if (this.pool) return;
+    if (this.topology) return;
     this.connecting ??= this.openPool().finally(() => {
       this.connecting = undefined;
     });
@@ -390,22 +424,59 @@ export class MySQL extends SqlConnector {
   }
 
   private async openPool(): Promise<void> {
-    const {pool: poolOptions, database, createDatabase} = this.resolved;
-    if (createDatabase && database) await this.createDatabase(database);
-    const pool = mysql2.createPool({...poolOptions, stringifyObjects: true});
+    const r = this.resolved;
+    if (r.createDatabase && r.database) await this.createDatabase(r.database);
+    const topology = new Topology({
+      primary: r.pool,
+      replicas: r.replicas,
+      nodes: r.nodes,
+      replicaSelector: r.replicaSelector,
+      nodeSelector: r.nodeSelector,
+      restoreNodeTimeout: r.restoreNodeTimeout,
+    });
     try {
-      const rows = await query(pool, SERVER_INFO_SQL);
-      this.server = describeServer((rows as Record<string, unknown>[])[0] ?? {});
+      const connection = await acquire(topology.writer, r.acquireTimeout);
+      try {
+        const rows = await query(connection, SERVER_INFO_SQL);
+        this.server = describeServer((rows as Record<string, unknown>[])[0] ?? {});
+      } finally {
+        connection.release();
+      }
     } catch (err) {
-      pool.end(() => undefined);
+      await topology.end();
       throw err;
     }
-    this.pool = pool;
+    this.topology = topology;
+    if (r.maxReplicaLag !== undefined && topology.replicas.length > 0)
+      this.watchReplicaLag(topology);
     debug('connected to %s %s', this.server.flavor, this.server.version);
   }
 
+  /** Keeps replicas that lag more than maxReplicaLag seconds (or do not replicate) out of rotation. */
+  private watchReplicaLag(topology: Topology): void {
+    const max = this.resolved.maxReplicaLag ?? 0;
+    const check = async () => {
+      const lagging: string[] = [];
+      for (const id of topology.replicas) {
+        try {
+          const [status] = await topology.queryReplica(id, this.server.replicaStatusSql);
+          const lag = status?.Seconds_Behind_Master ?? status?.Seconds_Behind_Source ?? null;
+          if (lag === null || lag === undefined || Number(lag) > max) lagging.push(id);
+        } catch {
+          // A replica that does not answer is handled by the pool cluster (out of rotation for a while).
+        }
+      }
+      topology.setExcluded(lagging);
+    };
+    const run = () => void check().catch(() => undefined);
+    run();
+    this.lagTimer = setInterval(run, this.resolved.lagCheckInterval);
+    this.lagTimer.unref();
+  }
+
   private async createDatabase(database: string): Promise<void> {
-    const {pool: options, charset, collation} = this.resolved;
+    const {charset, collation} = this.resolved;
+    const options = this.resolved.nodes[0] ?? this.resolved.pool;
     const {connectionLimit: _l, queueLimit: _q, database: _d, ...connectionOptions} = options;
     const connection = mysql2.createConnection(connectionOptions);
     try {
@@ -440,10 +511,11 @@ export class MySQL extends SqlConnector {
       });
       this.idle = undefined;
     }
-    const pool = this.pool;
-    this.pool = undefined;
-    if (!pool) return;
-    await new Promise<void>((resolve) => pool.end(() => resolve()));
+    const topology = this.topology;
+    this.topology = undefined;
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
+    if (topology) await topology.end();
   }
 
   /** Juggler: checks the server answers. */
@@ -464,15 +536,20 @@ export class MySQL extends SqlConnector {
     cb?: Callback<PoolConnection>,
   ): Promise<PoolConnection> | undefined {
     return settleOrReturn(
-      this.getPool()
-        .then((pool) => acquire(pool, this.resolved.acquireTimeout))
+      this.getTopology()
+        .then((topology) => acquire(topology.writer, this.resolved.acquireTimeout))
         .then((connection) => beginTransaction(connection, isolationLevel)),
       cb,
     );
   }
 
   commit(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {
-    return settleOrReturn(endTransaction(connection, 'COMMIT'), cb);
+    return settleOrReturn(
+      endTransaction(connection, 'COMMIT').then(() => {
+        this.lastWriteAt = Date.now();
+      }),
+      cb,
+    );
   }
 
   rollback(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {

@@ -24,6 +24,8 @@ export interface ServerInfo {
   readonly quotedDefaults: boolean;
   /** Descending index keys are kept (MySQL 8, MariaDB 10.8+), rather than parsed and ignored. */
   readonly descendingIndexes: boolean;
+  /** How a replica reports its state: SHOW REPLICA STATUS (MySQL 8.0.22+, MariaDB 10.5.1+) or the older SLAVE form. */
+  readonly replicaStatusSql: string;
 }
 
 /** The statement whose single row {@link describeServer} reads. */
@@ -75,6 +77,9 @@ export function describeServer(row: Record<string, unknown>): ServerInfo {
     releaseAllLocks: mariadb ? atLeast(parts, [10, 5, 2]) : atLeast(parts, [5, 7, 0]),
     nativeJson: !mariadb && atLeast(parts, [5, 7, 8]),
     ...schemaReporting(flavor, version),
+    replicaStatusSql: (mariadb ? atLeast(parts, [10, 5, 1]) : atLeast(parts, [8, 0, 22]))
+      ? 'SHOW REPLICA STATUS'
+      : 'SHOW SLAVE STATUS',
   };
 }
 
@@ -93,4 +98,5 @@ export const UNKNOWN_SERVER: ServerInfo = {
   nativeJson: false,
   quotedDefaults: false,
   descendingIndexes: false,
+  replicaStatusSql: 'SHOW REPLICA STATUS',
 };

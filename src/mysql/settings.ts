@@ -63,12 +63,42 @@ export interface MySqlSettings {
   queryTimeout?: number;
   /** How often an autocommit statement rolled back by a deadlock or lock-wait timeout runs again. Default `3`. */
   deadlockRetries?: number;
+  /**
+   * Read replicas of the primary (`host`/`port`/`url`...): reads outside transactions go to them, writes and
+   * transactions to the primary. Each entry is `{host, port, user?, password?, ssl?}` or a `mysql://` url; other
+   * settings are the primary's.
+   */
+  replicas?: readonly (string | MySqlNodeSettings)[];
+  /** The equal nodes of a multi-primary cluster (Galera), instead of `host`/`port`: statements go to a live node. */
+  nodes?: readonly (string | MySqlNodeSettings)[];
+  /** How reads pick a replica: `RR` (round robin, default), `RANDOM` or `ORDER` (the first live one). */
+  replicaSelector?: 'RR' | 'RANDOM' | 'ORDER';
+  /** How statements pick a node of `nodes`: `ORDER` (default: stay on the first live node), `RR` or `RANDOM`. */
+  nodeSelector?: 'RR' | 'RANDOM' | 'ORDER';
+  /** Milliseconds after a write during which this data source reads from the primary. Default `0`. */
+  readYourWritesMs?: number;
+  /** Seconds a replica may lag (Seconds_Behind_Master) before it leaves rotation; unset: no check. */
+  maxReplicaLag?: number;
+  /** Milliseconds between replica lag checks. Default `1000`. */
+  lagCheckInterval?: number;
+  /** Milliseconds a replica or node that failed stays out of rotation. Default `5000`. */
+  restoreNodeTimeout?: number;
   /** Accepted for compatibility; SQL logging is `DEBUG=loopback:connector:mysql`. Never turns on packet dumps. */
   debug?: boolean;
   /** Any other mysql2 pool option (`enableKeepAlive`, `maxIdle`, `idleTimeout`, `authPlugins`, ...). */
   mysql2?: Partial<PoolOptions>;
   /** Other keys are LoopBack's own (`connector`, `name`, ...) and are not passed to mysql2. */
   [key: string]: unknown;
+}
+
+/** One server of `replicas` or `nodes`. */
+export interface MySqlNodeSettings {
+  host?: string;
+  port?: number | string;
+  socketPath?: string;
+  user?: string;
+  password?: string;
+  ssl?: string | boolean | SslOptions;
 }
 
 /** What the connector needs beyond the pool options. */
@@ -83,6 +113,14 @@ export interface ResolvedSettings {
   readonly acquireTimeout: number;
   readonly queryTimeout: number;
   readonly deadlockRetries: number;
+  readonly replicas: readonly PoolOptions[];
+  readonly nodes: readonly PoolOptions[];
+  readonly replicaSelector: 'RR' | 'RANDOM' | 'ORDER';
+  readonly nodeSelector: 'RR' | 'RANDOM' | 'ORDER';
+  readonly readYourWritesMs: number;
+  readonly maxReplicaLag: number | undefined;
+  readonly lagCheckInterval: number;
+  readonly restoreNodeTimeout: number;
 }
 
 /** Top-level settings passed to mysql2 as they are. */
@@ -144,7 +182,15 @@ const BOOLEAN_KEYS = new Set([
   'lazyConnect',
   'resetOnRelease',
 ]);
-const CONNECTOR_NUMBER_KEYS = new Set(['acquireTimeout', 'queryTimeout', 'deadlockRetries']);
+const CONNECTOR_NUMBER_KEYS = new Set([
+  'acquireTimeout',
+  'queryTimeout',
+  'deadlockRetries',
+  'readYourWritesMs',
+  'maxReplicaLag',
+  'lagCheckInterval',
+  'restoreNodeTimeout',
+]);
 
 /** Reads the URL's parts and query options into settings (strings converted for known numeric/boolean keys). */
 export function parseUrl(url: string): MySqlSettings {
@@ -189,6 +235,34 @@ function parseSslParam(raw: string): MySqlSettings['ssl'] {
 function firstString(...values: unknown[]): string | undefined {
   for (const v of values) if (typeof v === 'string' && v !== '') return v;
   return undefined;
+}
+
+function selector(value: unknown, fallback: 'RR' | 'RANDOM' | 'ORDER'): 'RR' | 'RANDOM' | 'ORDER' {
+  const v = typeof value === 'string' ? value.toUpperCase() : undefined;
+  return v === 'RR' || v === 'RANDOM' || v === 'ORDER' ? v : fallback;
+}
+
+/** Pool options of each server of `replicas` / `nodes`: the primary's, with the server's own address and login. */
+function nodeList(value: unknown, base: Record<string, unknown>, name: string): PoolOptions[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new TypeError(`Invalid ${name}: expected an array of servers`);
+  return value.map((entry: unknown) => {
+    const node: MySqlSettings =
+      typeof entry === 'string' ? parseUrl(entry) : {...(entry as MySqlNodeSettings)};
+    if (!node || typeof node !== 'object')
+      throw new TypeError(`Invalid ${name}: expected {host, port} or a url`);
+    const out: Record<string, unknown> = {...base};
+    if (typeof node.host === 'string') out.host = node.host;
+    if (node.port !== undefined) out.port = Number(node.port);
+    if (typeof node.socketPath === 'string') out.socketPath = node.socketPath;
+    if (typeof node.user === 'string') out.user = node.user;
+    if (typeof node.password === 'string') out.password = node.password;
+    if (node.ssl === true) out.ssl = {};
+    else if (typeof node.ssl === 'string' || (node.ssl && typeof node.ssl === 'object')) {
+      out.ssl = typeof node.ssl === 'string' ? node.ssl : {...node.ssl};
+    }
+    return out;
+  });
 }
 
 function nonNegative(value: unknown, fallback: number): number {
@@ -258,5 +332,16 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
     acquireTimeout: nonNegative(s.acquireTimeout, 10000),
     queryTimeout: nonNegative(s.queryTimeout, 0),
     deadlockRetries: nonNegative(s.deadlockRetries, 3),
+    replicas: nodeList(s.replicas, pool, 'replicas'),
+    nodes: nodeList(s.nodes, pool, 'nodes'),
+    replicaSelector: selector(s.replicaSelector, 'RR'),
+    nodeSelector: selector(s.nodeSelector, 'ORDER'),
+    readYourWritesMs: nonNegative(s.readYourWritesMs, 0),
+    maxReplicaLag:
+      s.maxReplicaLag === undefined || s.maxReplicaLag === null
+        ? undefined
+        : nonNegative(s.maxReplicaLag, 0),
+    lagCheckInterval: nonNegative(s.lagCheckInterval, 1000) || 1000,
+    restoreNodeTimeout: nonNegative(s.restoreNodeTimeout, 5000) || 5000,
   };
 }

@@ -2,6 +2,7 @@ export {ParameterizedSQL, PLACEHOLDER, type SqlFragment} from './parameterized-s
 export {
   SqlConnector,
   type ColumnReader,
+  type StatementIntent,
   type UpsertInfo,
   type UpsertOutcome,
 } from './sql-connector';

@@ -26,6 +26,12 @@ import {buildWhere, type WhereDialect} from './where';
 /** Converts one column value read from the database into the property's value. */
 export type ColumnReader = (value: unknown) => unknown;
 
+/**
+ * Whether a statement only reads: a dialect with read replicas may send it to one (outside transactions, and unless
+ * `options.readFrom` is `'primary'`).
+ */
+export type StatementIntent = 'read' | 'write';
+
 /** The outcome of an upsert statement, as the dialect reads it from the driver's result. */
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 
@@ -81,6 +87,7 @@ export abstract class SqlConnector implements WhereDialect {
     sql: string,
     params: readonly unknown[],
     options: Options,
+    intent: StatementIntent,
   ): Promise<unknown>;
   /** The id a single-row INSERT generated, or undefined. */
   protected abstract getInsertedId(result: unknown): unknown;
@@ -379,14 +386,23 @@ export abstract class SqlConnector implements WhereDialect {
    * Runs a statement through the `execute` observers (`before execute` / `after execute`), which may rewrite the SQL
    * and parameters, and returns the driver's result.
    */
-  protected async run(stmt: ParameterizedSQL, options: Options): Promise<unknown> {
+  protected async run(
+    stmt: ParameterizedSQL,
+    options: Options,
+    intent: StatementIntent = 'write',
+  ): Promise<unknown> {
     this.checkTransaction(options);
     const {sql, params} = this.render(stmt);
-    return this.runSql(sql, params, options);
+    return this.runSql(sql, params, options, intent);
   }
 
   /** Runs SQL text that is already in the driver's syntax through the `execute` observers. */
-  protected runSql(sql: string, params: readonly unknown[], options: Options): Promise<unknown> {
+  protected runSql(
+    sql: string,
+    params: readonly unknown[],
+    options: Options,
+    intent: StatementIntent = 'write',
+  ): Promise<unknown> {
     const observers = this as unknown as Partial<ObserverMixin> & {
       _observers?: Record<string, unknown[]>;
     };
@@ -396,7 +412,7 @@ export abstract class SqlConnector implements WhereDialect {
       !!registered &&
       ((registered['before execute']?.length ?? 0) > 0 ||
         (registered['after execute']?.length ?? 0) > 0);
-    if (!observed) return this.executeSQL(sql, params, options);
+    if (!observed) return this.executeSQL(sql, params, options, intent);
     return new Promise((resolve, reject) => {
       const context = {req: {sql, params}, options, res: undefined as unknown};
       (observers.notifyObserversAround as ObserverMixin['notifyObserversAround'])(
@@ -404,7 +420,7 @@ export abstract class SqlConnector implements WhereDialect {
         context,
         (ctx, done) => {
           const c = ctx as typeof context;
-          this.executeSQL(c.req.sql, c.req.params, options).then(
+          this.executeSQL(c.req.sql, c.req.params, options, intent).then(
             (res) => {
               c.res = res;
               done(null, c);
@@ -456,7 +472,7 @@ export abstract class SqlConnector implements WhereDialect {
       const opts = (o ?? {}) as Options;
       this.checkTransaction(opts);
       const list = p === undefined || p === null ? [] : Array.isArray(p) ? p : [p];
-      return this.runSql(sql, list, opts);
+      return this.runSql(sql, list, opts, opts.readOnly === true ? 'read' : 'write');
     })();
     return settleOrReturn(work, cb);
   }
@@ -561,7 +577,7 @@ export abstract class SqlConnector implements WhereDialect {
     const mapping = this.getModelMapping(model);
     const f = filter ?? {};
     const columns = buildProjection(mapping, f.fields);
-    const result = await this.run(this.buildSelect(model, f, columns), options);
+    const result = await this.run(this.buildSelect(model, f, columns), options, 'read');
     const rows = this.mapRows(mapping, columns, this.getRows(result));
     if (f.include && rows.length > 0) await this.include(mapping, rows, f.include, options);
     return rows;
@@ -627,7 +643,7 @@ export abstract class SqlConnector implements WhereDialect {
   }
 
   async countAsync(model: string, where: Where, options: Options): Promise<number> {
-    const result = await this.run(this.buildCount(model, where), options);
+    const result = await this.run(this.buildCount(model, where), options, 'read');
     const row = this.getRows(result)[0];
     return Number(row?.cnt ?? 0);
   }
@@ -678,7 +694,7 @@ export abstract class SqlConnector implements WhereDialect {
   ): Promise<{count: number}> {
     const stmt = this.buildUpdate(model, where, data ?? {}, 'patch');
     // Nothing to set: report how many rows the where matches, without sending an empty UPDATE.
-    if (!stmt) return {count: await this.countAsync(model, where, options)};
+    if (!stmt) return {count: await this.countAsync(model, where, primary(options))};
     const result = await this.run(stmt, options);
     return {count: this.getAffectedCount(result)};
   }
@@ -732,7 +748,7 @@ export abstract class SqlConnector implements WhereDialect {
     const stmt = this.buildUpdate(model, where, data ?? {}, mode);
     const count = stmt
       ? this.getAffectedCount(await this.run(stmt, options))
-      : (await this.existsAsync(model, id, options))
+      : (await this.existsAsync(model, id, primary(options)))
         ? 1
         : 0;
     if (count === 0) throw new EntityNotFoundError(model, id);
@@ -786,7 +802,7 @@ export abstract class SqlConnector implements WhereDialect {
     if (
       outcome === 'unchanged' &&
       this.hasOtherUniqueKeys(mapping) &&
-      !(await this.existsAsync(model, id, options))
+      !(await this.existsAsync(model, id, primary(options)))
     ) {
       // The insert hit another unique key and the update touched nothing: that row is not this id's.
       throw this.duplicateError(model);
@@ -838,6 +854,11 @@ export abstract class SqlConnector implements WhereDialect {
       return [created, true];
     });
   }
+}
+
+/** The options of a read that belongs to a write: it must see the primary, never a lagging replica. */
+function primary(options: Options): Options {
+  return {...options, readFrom: 'primary'};
 }
 
 /** An upper bound of a value's size in SQL text (UTF-8, escaped). */

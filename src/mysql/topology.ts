@@ -1,0 +1,130 @@
+import createDebug from 'debug';
+import mysql2, {type Pool, type PoolCluster, type PoolConnection, type PoolOptions} from 'mysql2';
+import {toMySqlError} from './errors';
+
+const debug = createDebug('loopback:connector:mysql:topology');
+
+/** Anything that hands out pool connections: a pool, or a namespace of a mysql2 PoolCluster. */
+export interface ConnectionSource {
+  getConnection(cb: (err: NodeJS.ErrnoException | null, connection: PoolConnection) => void): void;
+}
+
+/** Where statements go: one server, a primary with read replicas, or equal (Galera) nodes. */
+export interface TopologyOptions {
+  readonly primary: PoolOptions;
+  /** Read replicas: reads outside transactions go to them. */
+  readonly replicas: readonly PoolOptions[];
+  /** Equal nodes of a multi-primary cluster (Galera): every statement goes to a live one. */
+  readonly nodes: readonly PoolOptions[];
+  readonly replicaSelector: 'RR' | 'RANDOM' | 'ORDER';
+  readonly nodeSelector: 'RR' | 'RANDOM' | 'ORDER';
+  /** How long a node that failed stays out of rotation, in ms. */
+  readonly restoreNodeTimeout: number;
+}
+
+/**
+ * The connections of a data source. With replicas or nodes it is built on mysql2's PoolCluster: a node that fails
+ * to give a connection is taken out of rotation for `restoreNodeTimeout`, and the request goes to the next one.
+ */
+export class Topology {
+  readonly client: Pool | PoolCluster;
+  /** Writes, DDL, transactions: the primary (or a live node of a multi-primary cluster). */
+  readonly writer: ConnectionSource;
+  private readonly cluster: PoolCluster | undefined;
+  private readonly replicaIds: readonly string[];
+  private readonly selector: TopologyOptions['replicaSelector'];
+  private healthy: ConnectionSource | undefined;
+  private excluded = new Set<string>();
+
+  constructor(options: TopologyOptions) {
+    const base = {stringifyObjects: true};
+    if (options.replicas.length === 0 && options.nodes.length === 0) {
+      const pool = mysql2.createPool({...options.primary, ...base});
+      this.client = pool;
+      this.writer = pool;
+      this.cluster = undefined;
+      this.replicaIds = [];
+      this.selector = options.replicaSelector;
+      return;
+    }
+    const cluster = mysql2.createPoolCluster({
+      canRetry: true,
+      removeNodeErrorCount: 1,
+      restoreNodeTimeout: options.restoreNodeTimeout,
+      defaultSelector: options.replicaSelector,
+    });
+    cluster.on('offline', (id: string) => debug('node %s is out of rotation', id));
+    cluster.on('online', (id: string) => debug('node %s is back in rotation', id));
+    this.client = cluster;
+    this.cluster = cluster;
+    this.selector = options.replicaSelector;
+    if (options.nodes.length > 0) {
+      options.nodes.forEach((node, i) => cluster.add(`NODE${i}`, {...node, ...base}));
+      this.writer = cluster.of('NODE*', options.nodeSelector);
+      this.replicaIds = [];
+    } else {
+      cluster.add('PRIMARY', {...options.primary, ...base});
+      options.replicas.forEach((replica, i) => cluster.add(`REPLICA${i}`, {...replica, ...base}));
+      this.writer = cluster.of('PRIMARY');
+      this.replicaIds = options.replicas.map((_, i) => `REPLICA${i}`);
+    }
+    this.healthy = this.replicaNamespace();
+  }
+
+  /** The ids of the read replicas (`REPLICA0`, ...). */
+  get replicas(): readonly string[] {
+    return this.replicaIds;
+  }
+
+  /** Where a read goes: a replica in rotation, or the writer when there is none. */
+  get reader(): ConnectionSource {
+    return this.healthy ?? this.writer;
+  }
+
+  /** Takes replicas out of rotation (too far behind), or puts them back. */
+  setExcluded(ids: Iterable<string>): void {
+    const next = new Set(ids);
+    if (next.size === this.excluded.size && [...next].every((id) => this.excluded.has(id))) return;
+    this.excluded = next;
+    debug('replicas out of rotation for lag: %o', [...next]);
+    this.healthy = this.replicaNamespace();
+  }
+
+  private replicaNamespace(): ConnectionSource | undefined {
+    const ids = this.replicaIds.filter((id) => !this.excluded.has(id));
+    if (!this.cluster || ids.length === 0) return undefined;
+    return this.cluster.of(new RegExp(`^(${ids.join('|')})$`) as unknown as string, this.selector);
+  }
+
+  /** A one-off statement on one replica (the lag check). */
+  queryReplica(id: string, sql: string): Promise<Record<string, unknown>[]> {
+    const cluster = this.cluster;
+    if (!cluster) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      cluster.of(id).getConnection((err, connection) => {
+        if (err) return reject(toMySqlError(err));
+        connection.query(sql, (qerr, rows) => {
+          connection.release();
+          if (qerr) reject(toMySqlError(qerr, sql));
+          else resolve(rows as Record<string, unknown>[]);
+        });
+      });
+    });
+  }
+
+  /** Stops a statement on the server its connection belongs to (after a client-side timeout). */
+  killQuery(connection: PoolConnection): void {
+    const threadId = Number(connection.threadId);
+    if (!threadId) return;
+    const clusterId = (connection as unknown as {_clusterId?: string})._clusterId;
+    const target = clusterId && this.cluster ? this.cluster.of(clusterId) : (this.client as Pool);
+    target.getConnection((err, killer) => {
+      if (err) return;
+      killer.query(`KILL QUERY ${threadId}`, () => killer.release());
+    });
+  }
+
+  end(): Promise<void> {
+    return new Promise((resolve) => this.client.end(() => resolve()));
+  }
+}
