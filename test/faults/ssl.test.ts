@@ -341,7 +341,7 @@ describe('faults: TLS to a private server', function () {
     });
     await assertTls(ds, 'url ssl JSON');
     // connectionLimit still comes from the settings: 4 parallel sleeps share 3 connections, all of them TLS.
-    const pool = ds.connector.pool;
+    const pool = ds.connector.client;
     assert.equal(pool?.config?.connectionLimit, 3);
     const ciphers = await within(
       Promise.all(
