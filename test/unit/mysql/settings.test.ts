@@ -234,3 +234,57 @@ describe('resolveSettings', () => {
     assert.equal('debug' in resolveSettings({url: 'mysql://h/d?debug=true'}).pool, false);
   });
 });
+
+describe('resolveSettings: replicas and nodes', () => {
+  it('gives each replica the primary options with its own address and login', () => {
+    const r = resolveSettings({
+      host: 'primary',
+      user: 'app',
+      password: 'p',
+      database: 'shop',
+      connectionLimit: 7,
+      replicas: [{host: 'replica1', port: 3307}, 'mysql://reader:rp@replica2:3308'],
+    });
+    assert.equal(r.replicas.length, 2);
+    assert.equal(r.replicas[0]?.host, 'replica1');
+    assert.equal(r.replicas[0]?.port, 3307);
+    assert.equal(r.replicas[0]?.user, 'app');
+    assert.equal(r.replicas[0]?.database, 'shop');
+    assert.equal(r.replicas[0]?.connectionLimit, 7);
+    assert.equal(r.replicas[1]?.host, 'replica2');
+    assert.equal(r.replicas[1]?.user, 'reader');
+    assert.equal(r.replicas[1]?.password, 'rp');
+    assert.equal(r.replicaSelector, 'RR');
+    assert.equal(r.nodes.length, 0);
+  });
+
+  it('reads the routing options with their defaults', () => {
+    const r = resolveSettings({nodes: [{host: 'g1'}, {host: 'g2'}], replicaSelector: 'random' as 'RANDOM'});
+    assert.equal(r.nodes.length, 2);
+    assert.equal(r.nodeSelector, 'ORDER');
+    assert.equal(r.replicaSelector, 'RANDOM');
+    assert.equal(r.readYourWritesMs, 0);
+    assert.equal(r.maxReplicaLag, undefined);
+    assert.equal(r.lagCheckInterval, 1000);
+    assert.equal(r.restoreNodeTimeout, 5000);
+    const tuned = resolveSettings({
+      maxReplicaLag: 5,
+      readYourWritesMs: 200,
+      restoreNodeTimeout: 100,
+    });
+    assert.equal(tuned.maxReplicaLag, 5);
+    assert.equal(tuned.readYourWritesMs, 200);
+    assert.equal(tuned.restoreNodeTimeout, 100);
+  });
+
+  it('copies a replica ssl object instead of handing it to mysql2', () => {
+    const ssl = {ca: 'PEM'};
+    const r = resolveSettings({replicas: [{host: 'r', ssl}]});
+    assert.deepEqual(r.replicas[0]?.ssl, {ca: 'PEM'});
+    assert.notEqual(r.replicas[0]?.ssl, ssl);
+  });
+
+  it('rejects replicas that are not a list', () => {
+    assert.throws(() => resolveSettings({replicas: 'replica1' as unknown as string[]}), TypeError);
+  });
+});
