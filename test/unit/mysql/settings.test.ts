@@ -259,7 +259,10 @@ describe('resolveSettings: replicas and nodes', () => {
   });
 
   it('reads the routing options with their defaults', () => {
-    const r = resolveSettings({nodes: [{host: 'g1'}, {host: 'g2'}], replicaSelector: 'random' as 'RANDOM'});
+    const r = resolveSettings({
+      nodes: [{host: 'g1'}, {host: 'g2'}],
+      replicaSelector: 'random' as 'RANDOM',
+    });
     assert.equal(r.nodes.length, 2);
     assert.equal(r.nodeSelector, 'ORDER');
     assert.equal(r.replicaSelector, 'RANDOM');
