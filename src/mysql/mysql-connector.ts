@@ -704,7 +704,7 @@ export class MySQL extends SqlConnector {
 
   private discoveryRunner(): DiscoveryRunner {
     return {
-      query: async (q) => this.getRows(await this.runSql(q.sql, q.params, {})),
+      query: async (q) => this.getRows(await this.runSql(q.sql, q.params, {}, 'read')),
       server: () => this.server,
       settings: this.settings,
     };
