@@ -27,8 +27,9 @@ function makeContender(name: ContenderName): Contender {
     case 'raw':
       return new RawContender(database, process.env.BENCH_DDL ?? '');
     case 'ts':
+      // The built package, as users load it (not the TypeScript sources through tsx).
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return new JugglerContender(require('../src'), database);
+      return new JugglerContender(require('../dist'), database);
     case 'official':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return new JugglerContender(require('loopback-connector-mysql'), database);
