@@ -6,13 +6,13 @@
  * /etc/mysql is never read), everything lives in one temporary directory, and every process is signalled by its own
  * pid, never by name. See ../shared/spec/cluster-notes.md for the recipe and the pitfalls this avoids.
  */
-import {type ChildProcess, execFile, execFileSync, spawn} from 'node:child_process';
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
+import {exited, freePort, run} from './processes';
 
 export interface Node {
   readonly host: '127.0.0.1';
@@ -151,63 +151,6 @@ process.on('exit', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-const handedOut = new Set<number>();
-
-/** Whether `port` can be bound on 127.0.0.1 right now. */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port free on 127.0.0.1, below the usual ephemeral range (32768+), so that no outgoing connection grabs it
- * between now and the server's bind; never the same one twice in this process.
- */
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = 15000 + Math.floor(Math.random() * 15000);
-    if (handedOut.has(port)) continue;
-    if (await bindable(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free port found on 127.0.0.1');
-}
-
-function run(file: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, {timeout: timeoutMs, killSignal: 'SIGKILL'}, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      reject(
-        new Error(
-          `${file} ${args.join(' ')} failed (${err.killed ? `killed after ${timeoutMs} ms` : err.message}):\n${stdout}\n${stderr}`,
-        ),
-      );
-    });
-  });
-}
-
-/** Resolves once `child` has exited, or after `timeoutMs` with false. */
-function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, timeoutMs);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 function connectionOptions(port: number, database?: string): mysql2.ConnectionOptions {
   return {

@@ -4,12 +4,12 @@
  * /etc/mysql is never read), the pid file, socket and data directory live in a temporary directory, and every
  * process is handled by its own pid. See ../shared/spec/cluster-notes.md for the pitfalls this avoids.
  */
-import {type ChildProcess, execFile, execFileSync, spawn} from 'node:child_process';
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
+import {exited, freePort, run} from './processes';
 
 export interface PrivateServer {
   readonly host: '127.0.0.1';
@@ -59,49 +59,7 @@ process.on('exit', () => {
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function run(file: string, args: string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, {timeout: timeoutMs, killSignal: 'SIGKILL'}, (err, stdout, stderr) => {
-      if (!err) return resolve();
-      reject(
-        new Error(
-          `${file} ${args.join(' ')} failed (${err.killed ? `killed after ${timeoutMs} ms` : err.message}):\n${stdout}\n${stderr}`,
-        ),
-      );
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves once `child` has exited, or after `timeoutMs` with false. */
-function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, timeoutMs);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 /** One connection attempt: the value of @@datadir, or the error. */
 function probe(port: number): Promise<string> {

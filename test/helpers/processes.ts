@@ -1,0 +1,62 @@
+/*
+ * Process and port helpers shared by the private-server and cluster test helpers.
+ */
+import {type ChildProcess, execFile} from 'node:child_process';
+import net from 'node:net';
+
+const handedOut = new Set<number>();
+
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port free on 127.0.0.1, below the usual ephemeral range (32768+), so that no outgoing connection grabs it
+ * between now and the server's bind; never the same one twice in this process.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 15000 + Math.floor(Math.random() * 15000);
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found on 127.0.0.1');
+}
+
+export function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, {timeout: timeoutMs, killSignal: 'SIGKILL'}, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      reject(
+        new Error(
+          `${file} ${args.join(' ')} failed (${err.killed ? `killed after ${timeoutMs} ms` : err.message}):\n${stdout}\n${stderr}`,
+        ),
+      );
+    });
+  });
+}
+
+/** Resolves once `child` has exited, or after `timeoutMs` with false. */
+export function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, timeoutMs);
+    const onExit = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
