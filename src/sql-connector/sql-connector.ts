@@ -21,10 +21,20 @@ import {buildModelMapping, type ColumnMapping, type ModelMapping} from './model-
 import {buildDefaultOrderBy, buildOrderBy} from './order-by';
 import {readPage, type Page} from './pagination';
 import {ParameterizedSQL} from './parameterized-sql';
+import {
+  buildAssignments,
+  buildInsertRows,
+  chunkRows,
+  convertInPlace,
+  idOf,
+  idWhere,
+  selectItem,
+  stableStringify,
+  type ColumnReader,
+} from './statements';
 import {buildWhere, type WhereDialect} from './where';
 
-/** Converts one column value read from the database into the property's value. */
-export type ColumnReader = (value: unknown) => unknown;
+export type {ColumnReader};
 
 /**
  * Whether a statement only reads: a dialect with read replicas may send it to one (outside transactions, and unless
@@ -236,19 +246,12 @@ export abstract class SqlConnector implements WhereDialect {
       buildOrderBy(mapping, filter.order, (p) => this.resolveOrderColumn(mapping, p)) ??
       buildDefaultOrderBy(mapping);
     const stmt = new ParameterizedSQL(
-      `SELECT ${columns.map((c) => this.selectItem(c)).join(',')} FROM ${mapping.tableEscaped}`,
+      `SELECT ${columns.map((c) => selectItem(c, (n) => this.escapeName(n))).join(',')} FROM ${mapping.tableEscaped}`,
     ).append(
       where ? ParameterizedSQL.join(['WHERE', where]) : '',
       orderBy ? ParameterizedSQL.join(['ORDER BY', orderBy]) : '',
     );
     return this.applyPagination(stmt, page);
-  }
-
-  /** A column of a SELECT, named after its property, so the driver's rows are keyed by property already. */
-  private selectItem(column: ColumnMapping): string {
-    return column.column === column.property
-      ? column.escaped
-      : `${column.escaped} AS ${this.escapeName(column.property)}`;
   }
 
   private resolveOrderColumn(
@@ -286,36 +289,7 @@ export abstract class SqlConnector implements WhereDialect {
     columns: readonly ColumnMapping[],
     rows: readonly (readonly unknown[])[],
   ): ParameterizedSQL {
-    const head = `INSERT INTO ${mapping.tableEscaped} (${columns.map((c) => c.escaped).join(',')}) VALUES `;
-    const texts: string[] = [];
-    const params: unknown[] = [];
-    for (const row of rows) {
-      const cells: string[] = [];
-      for (const value of row) {
-        if (value instanceof ParameterizedSQL) {
-          cells.push(value.sql);
-          for (const p of value.params) params.push(p);
-        } else {
-          cells.push('?');
-          params.push(value);
-        }
-      }
-      texts.push(`(${cells.join(',')})`);
-    }
-    return new ParameterizedSQL(head + texts.join(','), params);
-  }
-
-  /** `SET c1=?, c2=?` from a field list. */
-  protected buildAssignments(fields: FieldList): ParameterizedSQL {
-    return ParameterizedSQL.join(
-      fields.columns.map((c, i) => {
-        const value = fields.values[i];
-        return value instanceof ParameterizedSQL
-          ? new ParameterizedSQL(`${c.escaped}=${value.sql}`, value.params)
-          : new ParameterizedSQL(`${c.escaped}=?`, [value]);
-      }),
-      ',',
-    );
+    return buildInsertRows(mapping, columns, rows);
   }
 
   buildUpdate(
@@ -331,7 +305,7 @@ export abstract class SqlConnector implements WhereDialect {
     const condition = this.buildWhere(model, where);
     if (fields.columns.length === 0) return undefined;
     return new ParameterizedSQL(`UPDATE ${mapping.tableEscaped} SET`).append(
-      this.buildAssignments(fields),
+      buildAssignments(fields),
       condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
     );
   }
@@ -346,36 +320,12 @@ export abstract class SqlConnector implements WhereDialect {
 
   /** The `where` selecting one row by id; composite ids take an object of id values. */
   protected idWhere(model: string, id: unknown): Where {
-    const mapping = this.getModelMapping(model);
-    if (mapping.ids.length === 0) throw new InvalidModelError(`Model ${model} has no id property`);
-    if (
-      id === undefined ||
-      id === null ||
-      (typeof id === 'object' && !(id instanceof Date) && mapping.ids.length === 1)
-    ) {
-      throw new InvalidFilterError(`Invalid id for ${model}: ${id === null ? 'null' : typeof id}`);
-    }
-    if (mapping.ids.length === 1) return {[(mapping.ids[0] as ColumnMapping).property]: id};
-    if (typeof id !== 'object' || id === null) {
-      throw new InvalidFilterError(
-        `Model ${model} has a composite id: pass an object of its id properties`,
-      );
-    }
-    const where: Where = {};
-    for (const c of mapping.ids) where[c.property] = (id as Record<string, unknown>)[c.property];
-    return where;
+    return idWhere(this.getModelMapping(model), id);
   }
 
   /** The id value of model data: a scalar, or an object for composite ids; undefined when incomplete. */
   protected idOf(mapping: ModelMapping, data: ModelData): unknown {
-    if (mapping.ids.length === 1) return data[(mapping.ids[0] as ColumnMapping).property];
-    const id: Record<string, unknown> = {};
-    for (const c of mapping.ids) {
-      const v = data[c.property];
-      if (v === undefined || v === null) return undefined;
-      id[c.property] = v;
-    }
-    return mapping.ids.length === 0 ? undefined : id;
+    return idOf(mapping, data);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -523,8 +473,10 @@ export abstract class SqlConnector implements WhereDialect {
     for (const group of [withId, withoutId]) {
       if (group.length === 0) continue;
       const cols = insertColumnsFor(group);
-      for (const chunk of this.chunkRows(
+      for (const chunk of chunkRows(
         group.map((i) => this.insertRow(out[i] as ModelData, cols)),
+        this.maxStatementParams(),
+        this.maxStatementBytes(),
       )) {
         const result = await this.run(this.buildInsertRows(mapping, cols, chunk.rows), options);
         if (group === withoutId && idColumn) {
@@ -545,28 +497,6 @@ export abstract class SqlConnector implements WhereDialect {
       const v = data[c.property];
       return v === undefined || v === null ? null : this.toColumnValue(c, v);
     });
-  }
-
-  /** Splits INSERT rows into chunks under the statement's parameter and size limits. */
-  private *chunkRows(rows: unknown[][]): Generator<{start: number; rows: unknown[][]}> {
-    const maxParams = this.maxStatementParams();
-    const maxBytes = this.maxStatementBytes();
-    let start = 0;
-    let params = 0;
-    let bytes = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as unknown[];
-      const rowBytes = row.reduce((sum: number, v) => sum + estimateBytes(v), 8);
-      if (i > start && (params + row.length > maxParams || bytes + rowBytes > maxBytes)) {
-        yield {start, rows: rows.slice(start, i)};
-        start = i;
-        params = 0;
-        bytes = 0;
-      }
-      params += row.length;
-      bytes += rowBytes;
-    }
-    if (start < rows.length) yield {start, rows: rows.slice(start)};
   }
 
   all(model: string, filter: Filter, options: Options, cb?: Callback<ModelData[]>) {
@@ -596,7 +526,7 @@ export abstract class SqlConnector implements WhereDialect {
     });
   }
 
-  /** Maps driver rows (keyed by column) to model data (keyed by property), with one compiled reader per projection. */
+  /** Turns driver rows (keyed by property, see selectItem) into model data, with one compiled reader per projection. */
   protected mapRows(
     mapping: ModelMapping,
     columns: readonly ColumnMapping[],
@@ -615,17 +545,7 @@ export abstract class SqlConnector implements WhereDialect {
     }
     // The driver's rows are fresh plain objects keyed by property (see selectItem): convert them in place rather
     // than copying every row, which matters for large results.
-    const converters = reader.converters;
-    if (converters.length === 0) return rows;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r] as Record<string, unknown>;
-      for (let i = 0; i < converters.length; i++) {
-        const [property, read] = converters[i] as readonly [string, ColumnReader];
-        const value = row[property];
-        if (value !== null && value !== undefined) row[property] = read(value);
-      }
-    }
-    return rows;
+    return convertInPlace(rows, reader.converters);
   }
 
   /** The legacy `find(model, id)` of SQL connectors: the row with the id, or null. */
@@ -859,28 +779,4 @@ export abstract class SqlConnector implements WhereDialect {
 /** The options of a read that belongs to a write: it must see the primary, never a lagging replica. */
 function primary(options: Options): Options {
   return {...options, readFrom: 'primary'};
-}
-
-/** An upper bound of a value's size in SQL text (UTF-8, escaped). */
-function estimateBytes(value: unknown): number {
-  if (typeof value === 'string') return value.length * 3 + 2;
-  if (Buffer.isBuffer(value)) return value.length * 2 + 3;
-  if (value instanceof ParameterizedSQL)
-    return value.sql.length + value.params.reduce((s: number, p) => s + estimateBytes(p), 0);
-  return 32;
-}
-
-/** JSON with sorted keys, so equal filters give equal lock names. */
-function stableStringify(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof RegExp) return v.toString();
-    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, (v as Record<string, unknown>)[k]]),
-      );
-    }
-    return v;
-  });
 }

@@ -1,0 +1,157 @@
+import {InvalidFilterError, InvalidModelError} from './errors';
+import type {FieldList} from './fields';
+import type {ModelData, Where} from './juggler-types';
+import type {ColumnMapping, ModelMapping} from './model-mapping';
+import {ParameterizedSQL} from './parameterized-sql';
+
+/*
+ * Pure pieces of statements and of their results, shared by the SqlConnector's operations.
+ */
+
+/** Converts one column value read from the database into the property's value. */
+export type ColumnReader = (value: unknown) => unknown;
+
+/** `INSERT INTO t (c1, c2) VALUES (?, ?), (?, ?)`; a value that is SQL (e.g. `POINT(?, ?)`) is spliced in. */
+export function buildInsertRows(
+  mapping: ModelMapping,
+  columns: readonly ColumnMapping[],
+  rows: readonly (readonly unknown[])[],
+): ParameterizedSQL {
+  const head = `INSERT INTO ${mapping.tableEscaped} (${columns.map((c) => c.escaped).join(',')}) VALUES `;
+  const texts: string[] = [];
+  const params: unknown[] = [];
+  for (const row of rows) {
+    const cells: string[] = [];
+    for (const value of row) {
+      if (value instanceof ParameterizedSQL) {
+        cells.push(value.sql);
+        for (const p of value.params) params.push(p);
+      } else {
+        cells.push('?');
+        params.push(value);
+      }
+    }
+    texts.push(`(${cells.join(',')})`);
+  }
+  return new ParameterizedSQL(head + texts.join(','), params);
+}
+
+/** `c1=?, c2=?` from a field list. */
+export function buildAssignments(fields: FieldList): ParameterizedSQL {
+  return ParameterizedSQL.join(
+    fields.columns.map((c, i) => {
+      const value = fields.values[i];
+      return value instanceof ParameterizedSQL
+        ? new ParameterizedSQL(`${c.escaped}=${value.sql}`, value.params)
+        : new ParameterizedSQL(`${c.escaped}=?`, [value]);
+    }),
+    ',',
+  );
+}
+
+/** A column of a SELECT, named after its property, so the driver's rows are keyed by property already. */
+export function selectItem(column: ColumnMapping, escapeName: (name: string) => string): string {
+  return column.column === column.property
+    ? column.escaped
+    : `${column.escaped} AS ${escapeName(column.property)}`;
+}
+
+/** The `where` selecting one row by id; composite ids take an object of id values. */
+export function idWhere(mapping: ModelMapping, id: unknown): Where {
+  const model = mapping.model;
+  if (mapping.ids.length === 0) throw new InvalidModelError(`Model ${model} has no id property`);
+  if (
+    id === undefined ||
+    id === null ||
+    (typeof id === 'object' && !(id instanceof Date) && mapping.ids.length === 1)
+  ) {
+    throw new InvalidFilterError(`Invalid id for ${model}: ${id === null ? 'null' : typeof id}`);
+  }
+  if (mapping.ids.length === 1) return {[(mapping.ids[0] as ColumnMapping).property]: id};
+  if (typeof id !== 'object' || id === null) {
+    throw new InvalidFilterError(
+      `Model ${model} has a composite id: pass an object of its id properties`,
+    );
+  }
+  const where: Where = {};
+  for (const c of mapping.ids) where[c.property] = (id as Record<string, unknown>)[c.property];
+  return where;
+}
+
+/** The id value of model data: a scalar, or an object for composite ids; undefined when incomplete. */
+export function idOf(mapping: ModelMapping, data: ModelData): unknown {
+  if (mapping.ids.length === 1) return data[(mapping.ids[0] as ColumnMapping).property];
+  const id: Record<string, unknown> = {};
+  for (const c of mapping.ids) {
+    const v = data[c.property];
+    if (v === undefined || v === null) return undefined;
+    id[c.property] = v;
+  }
+  return mapping.ids.length === 0 ? undefined : id;
+}
+
+/** An upper bound of a value's size in SQL text (UTF-8, escaped). */
+function estimateBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length * 3 + 2;
+  if (Buffer.isBuffer(value)) return value.length * 2 + 3;
+  if (value instanceof ParameterizedSQL) {
+    return value.sql.length + value.params.reduce((s: number, p) => s + estimateBytes(p), 0);
+  }
+  return 32;
+}
+
+/** Splits INSERT rows into chunks under a statement's parameter and size limits, keeping their order. */
+export function* chunkRows(
+  rows: unknown[][],
+  maxParams: number,
+  maxBytes: number,
+): Generator<{start: number; rows: unknown[][]}> {
+  let start = 0;
+  let params = 0;
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as unknown[];
+    const rowBytes = row.reduce((sum: number, v) => sum + estimateBytes(v), 8);
+    if (i > start && (params + row.length > maxParams || bytes + rowBytes > maxBytes)) {
+      yield {start, rows: rows.slice(start, i)};
+      start = i;
+      params = 0;
+      bytes = 0;
+    }
+    params += row.length;
+    bytes += rowBytes;
+  }
+  if (start < rows.length) yield {start, rows: rows.slice(start)};
+}
+
+/** Converts the listed properties of driver rows in place (null and undefined stay as they are). */
+export function convertInPlace(
+  rows: Record<string, unknown>[],
+  converters: readonly (readonly [string, ColumnReader])[],
+): Record<string, unknown>[] {
+  if (converters.length === 0) return rows;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Record<string, unknown>;
+    for (let i = 0; i < converters.length; i++) {
+      const [property, read] = converters[i] as readonly [string, ColumnReader];
+      const value = row[property];
+      if (value !== null && value !== undefined) row[property] = read(value);
+    }
+  }
+  return rows;
+}
+
+/** JSON with sorted keys, so equal filters give equal lock names. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof RegExp) return v.toString();
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
+    }
+    return v;
+  });
+}
