@@ -48,6 +48,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   POOL_CLOSED: 503,
   POOL_ENQUEUELIMIT: 503,
   POOL_NOCONNECTIONS: 503,
+  // A pool cluster whose nodes are all out of rotation.
+  POOL_NONEONLINE: 503,
+  POOL_NOEXIST: 503,
   CONNECTION_CLOSED: 503,
   ER_QUERY_INTERRUPTED: 504,
   ER_STATEMENT_TIMEOUT: 504,

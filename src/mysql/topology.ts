@@ -27,9 +27,11 @@ export interface TopologyOptions {
  * to give a connection is taken out of rotation for `restoreNodeTimeout`, and the request goes to the next one.
  */
 export class Topology {
+  /** The primary's pool, or the cluster of equal nodes. */
   readonly client: Pool | PoolCluster;
   /** Writes, DDL, transactions: the primary (or a live node of a multi-primary cluster). */
   readonly writer: ConnectionSource;
+  /** The read replicas (their failures take them out of rotation; the primary is a plain pool and never is). */
   private readonly cluster: PoolCluster | undefined;
   private readonly replicaIds: readonly string[];
   private readonly selector: TopologyOptions['replicaSelector'];
@@ -38,15 +40,32 @@ export class Topology {
 
   constructor(options: TopologyOptions) {
     const base = {stringifyObjects: true};
-    if (options.replicas.length === 0 && options.nodes.length === 0) {
-      const pool = mysql2.createPool({...options.primary, ...base});
-      this.client = pool;
-      this.writer = pool;
+    this.selector = options.replicaSelector;
+    if (options.nodes.length > 0) {
+      const cluster = this.createCluster(options);
+      options.nodes.forEach((node, i) => cluster.add(`NODE${i}`, {...node, ...base}));
+      this.client = cluster;
+      this.writer = cluster.of('NODE*', options.nodeSelector);
       this.cluster = undefined;
       this.replicaIds = [];
-      this.selector = options.replicaSelector;
       return;
     }
+    const pool = mysql2.createPool({...options.primary, ...base});
+    this.client = pool;
+    this.writer = pool;
+    if (options.replicas.length === 0) {
+      this.cluster = undefined;
+      this.replicaIds = [];
+      return;
+    }
+    const cluster = this.createCluster(options);
+    options.replicas.forEach((replica, i) => cluster.add(`REPLICA${i}`, {...replica, ...base}));
+    this.cluster = cluster;
+    this.replicaIds = options.replicas.map((_, i) => `REPLICA${i}`);
+    this.healthy = this.replicaNamespace();
+  }
+
+  private createCluster(options: TopologyOptions): PoolCluster {
     const cluster = mysql2.createPoolCluster({
       canRetry: true,
       removeNodeErrorCount: 1,
@@ -55,20 +74,7 @@ export class Topology {
     });
     cluster.on('offline', (id: string) => debug('node %s is out of rotation', id));
     cluster.on('online', (id: string) => debug('node %s is back in rotation', id));
-    this.client = cluster;
-    this.cluster = cluster;
-    this.selector = options.replicaSelector;
-    if (options.nodes.length > 0) {
-      options.nodes.forEach((node, i) => cluster.add(`NODE${i}`, {...node, ...base}));
-      this.writer = cluster.of('NODE*', options.nodeSelector);
-      this.replicaIds = [];
-    } else {
-      cluster.add('PRIMARY', {...options.primary, ...base});
-      options.replicas.forEach((replica, i) => cluster.add(`REPLICA${i}`, {...replica, ...base}));
-      this.writer = cluster.of('PRIMARY');
-      this.replicaIds = options.replicas.map((_, i) => `REPLICA${i}`);
-    }
-    this.healthy = this.replicaNamespace();
+    return cluster;
   }
 
   /** The ids of the read replicas (`REPLICA0`, ...). */
@@ -117,14 +123,19 @@ export class Topology {
     const threadId = Number(connection.threadId);
     if (!threadId) return;
     const clusterId = (connection as unknown as {_clusterId?: string})._clusterId;
-    const target = clusterId && this.cluster ? this.cluster.of(clusterId) : (this.client as Pool);
+    const nodes =
+      this.cluster ?? (this.client !== this.writer ? (this.client as PoolCluster) : undefined);
+    const target: ConnectionSource = clusterId && nodes ? nodes.of(clusterId) : this.writer;
     target.getConnection((err, killer) => {
       if (err) return;
       killer.query(`KILL QUERY ${threadId}`, () => killer.release());
     });
   }
 
-  end(): Promise<void> {
-    return new Promise((resolve) => this.client.end(() => resolve()));
+  async end(): Promise<void> {
+    const ends = [this.client, this.cluster].filter(
+      (c): c is Pool | PoolCluster => c !== undefined,
+    );
+    await Promise.all(ends.map((c) => new Promise<void>((resolve) => c.end(() => resolve()))));
   }
 }
