@@ -43,25 +43,6 @@ interface FaultTimes {
   ready: number;
 }
 
-/** Runs `sql` on a one-off connection to the private server (not through the connector). */
-async function direct(server: PrivateServer, sql: string): Promise<any> {
-  const connection = mysql2.createConnection({
-    host: server.host,
-    port: server.port,
-    user: 'root',
-    password: '',
-    database: DATABASE,
-    connectTimeout: 2000,
-  });
-  connection.on('error', () => undefined);
-  try {
-    const [rows] = await connection.promise().query(sql);
-    return rows;
-  } finally {
-    connection.destroy();
-  }
-}
-
 function codes(outcomes: Outcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const o of outcomes) {
@@ -214,9 +195,9 @@ describe('faults: server restart under load', function () {
     );
 
     // Every acknowledged write is in the table, with its id and seq; nothing was written twice.
-    const rows: {id: number; seq: number}[] = await direct(
-      server as PrivateServer,
+    const rows: {id: number; seq: number}[] = await (server as PrivateServer).query(
       `SELECT id, seq FROM \`${name}\` ORDER BY id`,
+      DATABASE,
     );
     const bySeq = new Map<number, number[]>();
     for (const r of rows) bySeq.set(r.seq, [...(bySeq.get(r.seq) ?? []), Number(r.id)]);

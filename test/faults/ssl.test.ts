@@ -11,7 +11,6 @@ import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mysql2 from 'mysql2';
 import {type PrivateServer, startPrivateServer} from '../helpers/private-server';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -107,24 +106,6 @@ function makeServerCert(dir: string): void {
   );
 }
 
-/** Runs `sql` as root over plain TCP on a one-off connection (not through the connector). */
-async function direct(server: PrivateServer, sql: string): Promise<any> {
-  const connection = mysql2.createConnection({
-    host: server.host,
-    port: server.port,
-    user: 'root',
-    password: '',
-    connectTimeout: 2000,
-  });
-  connection.on('error', () => undefined);
-  try {
-    const [rows] = await connection.promise().query(sql);
-    return rows;
-  } finally {
-    connection.destroy();
-  }
-}
-
 /** Rejects when `promise` has not settled within `ms`: a hang is a failure of its own. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -183,14 +164,13 @@ describe('faults: TLS to a private server', function () {
         `--ssl-key=${path.join(tmp, 'server-key.pem')}`,
       ],
     });
-    const [haveSsl] = await direct(server, "SHOW GLOBAL VARIABLES LIKE 'have_ssl'");
+    const [haveSsl] = await server.query("SHOW GLOBAL VARIABLES LIKE 'have_ssl'");
     assert.equal(haveSsl?.Value, 'YES', `the server did not enable TLS:\n${server.logTail()}`);
-    await direct(server, `CREATE DATABASE ${DATABASE}`);
-    await direct(
-      server,
+    await server.query(`CREATE DATABASE ${DATABASE}`);
+    await server.query(
       `CREATE USER '${TLS_USER}'@'127.0.0.1' IDENTIFIED BY '${TLS_PASSWORD}' REQUIRE SSL`,
     );
-    await direct(server, `GRANT ALL ON ${DATABASE}.* TO '${TLS_USER}'@'127.0.0.1'`);
+    await server.query(`GRANT ALL ON ${DATABASE}.* TO '${TLS_USER}'@'127.0.0.1'`);
   });
 
   after(async function () {
@@ -300,8 +280,7 @@ describe('faults: TLS to a private server', function () {
   });
 
   it('ssl: {ca} with createDatabase creates the database over TLS', async function () {
-    await direct(
-      server as PrivateServer,
+    await (server as PrivateServer).query(
       `GRANT ALL ON lbts_ssl_created.* TO '${TLS_USER}'@'127.0.0.1'`,
     );
     const ds = dataSource({
@@ -311,7 +290,7 @@ describe('faults: TLS to a private server', function () {
     });
     await within(ds.connect(), SETTLE_MS, 'createDatabase connect');
     assert.notEqual(await cipherOf(ds), '');
-    const rows = await direct(server as PrivateServer, "SHOW DATABASES LIKE 'lbts_ssl_created'");
+    const rows = await (server as PrivateServer).query("SHOW DATABASES LIKE 'lbts_ssl_created'");
     assert.equal(rows.length, 1);
   });
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
-import {exited, freePort, run} from './processes';
+import {exited, freePort, installDataDir, run} from './processes';
 
 export interface Node {
   readonly host: '127.0.0.1';
@@ -68,9 +68,7 @@ export interface Galera {
 }
 
 const MARIADBD = process.env.MARIADBD ?? '/usr/sbin/mariadbd';
-const INSTALL_DB = process.env.MARIADB_INSTALL_DB ?? 'mariadb-install-db';
 const GALERA_PROVIDER = process.env.GALERA_PROVIDER ?? '/usr/lib/galera/libgalera_smm.so';
-const INSTALL_TIMEOUT_MS = 60000;
 const READY_TIMEOUT_MS = 30000;
 /** A joiner with a full rsync SST takes ~10 s, and the donor serves one at a time. */
 const GALERA_READY_TIMEOUT_MS = 90000;
@@ -215,23 +213,6 @@ function makeBaseDir(prefix: string): {dir: string; user: string; template: stri
   }
   const template = path.join(dir, 'template');
   return {dir, user, template};
-}
-
-async function installTemplate(template: string, user: string): Promise<void> {
-  await run(
-    INSTALL_DB,
-    [
-      '--no-defaults',
-      `--datadir=${template}`,
-      `--user=${user}`,
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-      '--skip-name-resolve',
-      '--innodb-buffer-pool-size=32M',
-      '--innodb-log-file-size=16M',
-    ],
-    INSTALL_TIMEOUT_MS,
-  );
 }
 
 /** Copies the template (keeping its owner) to a node's data directory. */
@@ -435,7 +416,7 @@ export async function startReplication(options: {replicas: 1 | 2}): Promise<Repl
   live.add(entry);
   const stopped = new Set<Node>();
   try {
-    await installTemplate(template, user);
+    await installDataDir(template, user);
     const common = [
       'log-bin=mysql-bin',
       'relay-log=relay-bin',
@@ -577,7 +558,7 @@ export async function startGalera(count = 3): Promise<Galera> {
   };
   live.add(entry);
   try {
-    const installing = installTemplate(template, user);
+    const installing = installDataDir(template, user);
     const ports: {sql: number; gcomm: number; ist: number; sst: number}[] = [];
     for (let i = 0; i < count; i++) {
       ports.push({

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
-import {exited, freePort, run} from './processes';
+import {exited, freePort, installDataDir} from './processes';
 
 export interface PrivateServer {
   readonly host: '127.0.0.1';
@@ -28,11 +28,12 @@ export interface PrivateServer {
   destroy(): Promise<void>;
   /** The last lines of the server's error log, for failure messages. */
   logTail(lines?: number): string;
+  /** Runs one statement as root on a one-off connection (not through the connector) and returns its rows. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement, read by the tests
+  query(sql: string, database?: string): Promise<any>;
 }
 
 const MARIADBD = process.env.MARIADBD ?? '/usr/sbin/mariadbd';
-const INSTALL_DB = process.env.MARIADB_INSTALL_DB ?? 'mariadb-install-db';
-const INSTALL_TIMEOUT_MS = 60000;
 const READY_TIMEOUT_MS = 30000;
 const STOP_TIMEOUT_MS = 30000;
 const KILL_TIMEOUT_MS = 10000;
@@ -136,20 +137,7 @@ export async function startPrivateServer(
       ].join('\n'),
     );
     fs.chmodSync(cnf, 0o644);
-    await run(
-      INSTALL_DB,
-      [
-        '--no-defaults',
-        `--datadir=${datadir}`,
-        `--user=${asUser}`,
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-        '--skip-name-resolve',
-        '--innodb-buffer-pool-size=32M',
-        '--innodb-log-file-size=16M',
-      ],
-      INSTALL_TIMEOUT_MS,
-    );
+    await installDataDir(datadir, asUser);
 
     const logTail = (lines = 20): string => {
       try {
@@ -253,6 +241,23 @@ export async function startPrivateServer(
         }
       },
       logTail,
+      async query(sql: string, database?: string) {
+        const connection = mysql2.createConnection({
+          host: '127.0.0.1',
+          port,
+          user: 'root',
+          password: '',
+          database,
+          connectTimeout: 2000,
+        });
+        connection.on('error', () => undefined);
+        try {
+          const [rows] = await connection.promise().query(sql);
+          return rows;
+        } finally {
+          connection.destroy();
+        }
+      },
     };
     return server;
   } catch (err) {

@@ -1,5 +1,5 @@
 /*
- * Process and port helpers shared by the private-server and cluster test helpers.
+ * Process, port and data-directory helpers shared by the private-server and cluster test helpers.
  */
 import {type ChildProcess, execFile} from 'node:child_process';
 import net from 'node:net';
@@ -59,4 +59,25 @@ export function exited(child: ChildProcess, timeoutMs: number): Promise<boolean>
     };
     child.once('exit', onExit);
   });
+}
+
+const INSTALL_DB = process.env.MARIADB_INSTALL_DB ?? 'mariadb-install-db';
+const INSTALL_TIMEOUT_MS = 60000;
+
+/** Initializes a small data directory owned by `user`, whose root logs in over TCP without a password. */
+export async function installDataDir(datadir: string, user: string): Promise<void> {
+  await run(
+    INSTALL_DB,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--user=${user}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      '--skip-name-resolve',
+      '--innodb-buffer-pool-size=32M',
+      '--innodb-log-file-size=16M',
+    ],
+    INSTALL_TIMEOUT_MS,
+  );
 }
