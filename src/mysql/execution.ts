@@ -1,7 +1,10 @@
+import createDebug from 'debug';
 import type {PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../sql-connector/errors';
 import {MySqlError, toMySqlError} from './errors';
 import type {ConnectionSource} from './topology';
+
+const debug = createDebug('loopback:connector:mysql');
 
 /*
  * Running one statement on a pool connection: acquiring with a deadline, a per-statement timeout that also stops the
@@ -24,47 +27,107 @@ export function isRetryable(err: unknown): boolean {
   return err.code === 'CONNECTION_CLOSED';
 }
 
-/** Jittered exponential backoff: 10-20 ms, 20-40 ms, 40-80 ms... */
-export function backoff(attempt: number): Promise<void> {
+/** Jittered exponential backoff before retry `attempt + 1`, in ms: 10-20, 20-40, 40-80... */
+export function backoffMs(attempt: number): number {
   const base = 10 * 2 ** attempt;
-  return new Promise((resolve) => setTimeout(resolve, base + Math.random() * base));
+  return base + Math.random() * base;
+}
+
+/** A node-style completion callback. */
+export type Done<T> = (err: Error | null, value?: T) => void;
+
+/**
+ * Gives a connection back to the pool, or drops it when a fatal error or a timeout broke it (mysql2 would otherwise
+ * hand the broken connection to the next caller).
+ */
+export function releaseOrDrop(connection: PoolConnection): void {
+  const state = connection as unknown as {
+    _fatalError?: unknown;
+    _closing?: boolean;
+    stream?: {destroyed?: boolean};
+  };
+  if (state._fatalError || state._closing || state.stream?.destroyed) connection.destroy();
+  else connection.release();
 }
 
 /**
- * A pool connection within `timeoutMs`. mysql2's pool waits for a free connection without a deadline; past it, the
- * call fails with a 503 and the connection, when it comes, goes straight back to the pool.
+ * A pool connection within `timeoutMs` (0: no deadline), to `done`. mysql2's pool waits for a free connection
+ * without a deadline; past it, `done` gets a 503 and the connection, when it comes, goes straight back to the pool.
  */
-export function acquire(pool: ConnectionSource, timeoutMs: number): Promise<PoolConnection> {
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            reject(
-              new SqlConnectorError(
-                `No connection available within ${timeoutMs} ms (connectionLimit reached): raise connectionLimit or acquireTimeout`,
-                {code: 'POOL_ACQUIRE_TIMEOUT', statusCode: 503},
-              ),
-            );
-          }, timeoutMs)
-        : undefined;
-    pool.getConnection((err, connection) => {
-      if (timer) clearTimeout(timer);
-      if (timedOut) {
-        if (!err) connection.release();
-        return;
-      }
-      if (err) reject(toMySqlError(err));
-      else resolve(connection);
-    });
+export function connectionWithin(
+  source: ConnectionSource,
+  timeoutMs: number,
+  done: Done<PoolConnection>,
+): void {
+  let timedOut = false;
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          done(
+            new SqlConnectorError(
+              `No connection available within ${timeoutMs} ms (connectionLimit reached): raise connectionLimit or acquireTimeout`,
+              {code: 'POOL_ACQUIRE_TIMEOUT', statusCode: 503},
+            ),
+          );
+        }, timeoutMs)
+      : undefined;
+  source.getConnection((err, connection) => {
+    if (timer) clearTimeout(timer);
+    if (timedOut) {
+      if (!err) connection.release();
+      return;
+    }
+    if (err) done(toMySqlError(err));
+    else done(null, connection);
   });
 }
 
+/** {@link connectionWithin} as a promise. */
+export function acquire(source: ConnectionSource, timeoutMs: number): Promise<PoolConnection> {
+  return new Promise((resolve, reject) =>
+    connectionWithin(source, timeoutMs, (err, connection) =>
+      err ? reject(err) : resolve(connection as PoolConnection),
+    ),
+  );
+}
+
 /**
- * Runs a statement on a connection. With `timeoutMs`, a statement still running then is stopped on the server
- * (`kill`: `KILL QUERY` on its server) and the connection, whose protocol state is lost, is destroyed.
+ * Sends a statement on a connection, result to `done`. With `timeoutMs`, a statement still running then is stopped
+ * on the server (`kill`: `KILL QUERY` on its server) and the connection, whose protocol state is lost, is destroyed.
  */
+export function send(
+  connection: PoolConnection,
+  sql: string,
+  params: readonly unknown[],
+  timeoutMs: number,
+  kill: (connection: PoolConnection) => void,
+  done: Done<unknown>,
+): void {
+  const finish = (err: Error | null, result?: unknown) => {
+    if (!err) return done(null, result);
+    if ((err as {code?: string}).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+      kill(connection);
+      connection.destroy();
+      return done(
+        new SqlConnectorError(
+          `The statement did not finish within ${timeoutMs} ms and was stopped`,
+          {
+            code: 'QUERY_TIMEOUT',
+            statusCode: 504,
+          },
+        ),
+      );
+    }
+    done(toMySqlError(err, sql));
+  };
+  // The positional form is the driver's cheapest; the options object only when a timeout needs it.
+  if (timeoutMs > 0)
+    connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish);
+  else connection.query(sql, params as unknown[], finish);
+}
+
+/** {@link send} as a promise. */
 export function queryOn(
   connection: PoolConnection,
   sql: string,
@@ -72,26 +135,67 @@ export function queryOn(
   timeoutMs: number,
   kill: (connection: PoolConnection) => void,
 ): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    send(connection, sql, params, timeoutMs, kill, (err, result) =>
+      err ? reject(err) : resolve(result),
+    ),
+  );
+}
+
+/** Where and how one autocommit statement runs. */
+export interface PooledStatement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  /** The pool to take a connection from. */
+  readonly source: ConnectionSource;
+  /** Where to go when `source` gives no connection (a read replica's primary); none: fail. */
+  readonly fallback: ConnectionSource | undefined;
+  readonly acquireTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly kill: (connection: PoolConnection) => void;
+  /** Runs after a failed attempt that may run again, before the backoff. */
+  readonly onRetry?: (err: MySqlError, attempt: number) => void;
+  /** Retries after deadlocks and lock-wait timeouts (and on closed pooled connections). */
+  readonly retries: number;
+}
+
+/**
+ * Runs one autocommit statement: a connection from the pool (the fallback's when the source has none), the
+ * statement, the connection back; again after a retryable failure, up to `retries` times with backoff. Callbacks
+ * underneath and a single promise on top: this is the path of every statement outside a transaction.
+ */
+export function runPooled(statement: PooledStatement): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    connection.query(
-      {sql, values: params as unknown[], timeout: timeoutMs > 0 ? timeoutMs : undefined},
-      (err, result) => {
-        if (!err) return resolve(result);
-        if ((err as {code?: string}).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
-          kill(connection);
-          connection.destroy();
-          return reject(
-            new SqlConnectorError(
-              `The statement did not finish within ${timeoutMs} ms and was stopped`,
-              {
-                code: 'QUERY_TIMEOUT',
-                statusCode: 504,
-              },
-            ),
-          );
-        }
-        reject(toMySqlError(err, sql));
-      },
-    );
+    const attempt = (n: number) =>
+      take(statement, (err, connection) => {
+        if (err) return reject(err);
+        const c = connection as PoolConnection;
+        send(
+          c,
+          statement.sql,
+          statement.params,
+          statement.timeoutMs,
+          statement.kill,
+          (qerr, result) => {
+            releaseOrDrop(c);
+            if (!qerr) return resolve(result);
+            if (n >= statement.retries || !isRetryable(qerr)) return reject(qerr);
+            statement.onRetry?.(qerr as MySqlError, n + 1);
+            setTimeout(() => attempt(n + 1), backoffMs(n));
+          },
+        );
+      });
+    attempt(0);
+  });
+}
+
+/** A connection from the statement's source, else from its fallback. */
+function take(statement: PooledStatement, done: Done<PoolConnection>): void {
+  const {source, fallback, acquireTimeoutMs} = statement;
+  if (!fallback) return connectionWithin(source, acquireTimeoutMs, done);
+  connectionWithin(source, acquireTimeoutMs, (err, connection) => {
+    if (!err) return done(null, connection);
+    debug('no replica answered (%s): reading from the primary', (err as {code?: string}).code);
+    connectionWithin(fallback, acquireTimeoutMs, done);
   });
 }

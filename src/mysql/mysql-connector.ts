@@ -19,9 +19,9 @@ import {
   type UpsertInfo,
   type UpsertOutcome,
 } from '../sql-connector/sql-connector';
-import {duplicateEntryError, type MySqlError} from './errors';
-import {acquire, backoff, isRetryable, queryOn} from './execution';
-import {Topology} from './topology';
+import {duplicateEntryError} from './errors';
+import {acquire, queryOn, releaseOrDrop, runPooled} from './execution';
+import {Topology, type ConnectionSource} from './topology';
 import {
   buildAutomigrate,
   buildAutoupdate,
@@ -52,17 +52,6 @@ type PinnedOptions = Options & {[PINNED]?: PoolConnection};
 function statementTimeout(options: Options | undefined, fallback: number): number {
   const t = options?.timeout;
   return typeof t === 'number' && Number.isFinite(t) && t > 0 ? t : fallback;
-}
-
-/** Gives a connection back to the pool, or drops it when a fatal error or a timeout broke it. */
-function releaseOrDrop(connection: PoolConnection): void {
-  const state = connection as unknown as {
-    _fatalError?: unknown;
-    _closing?: boolean;
-    stream?: {destroyed?: boolean};
-  };
-  if (state._fatalError || state._closing || state.stream?.destroyed) connection.destroy();
-  else connection.release();
 }
 
 /** How long `findOrCreate` waits for another caller holding the same filter's lock, in seconds. */
@@ -330,45 +319,56 @@ export class MySQL extends SqlConnector {
     }
   }
 
-  protected async executeSQL(
+  protected executeSQL(
     sql: string,
     params: readonly unknown[],
     options: Options,
     intent: StatementIntent,
   ): Promise<unknown> {
+    const topology = this.topology;
+    if (!topology) {
+      return this.getTopology().then(() => this.executeSQL(sql, params, options, intent));
+    }
     const timeout = statementTimeout(options, this.resolved.queryTimeout);
+    const kill = (connection: PoolConnection) => topology.killQuery(connection);
+    const bound =
+      (options?.transaction?.connection as PoolConnection | undefined) ??
+      (options as PinnedOptions | undefined)?.[PINNED];
     const started = debug.enabled ? performance.now() : 0;
     this.inFlight++;
-    try {
-      const topology = this.topology ?? (await this.getTopology());
-      const kill = (connection: PoolConnection) => topology.killQuery(connection);
-      const bound =
-        (options?.transaction?.connection as PoolConnection | undefined) ??
-        (options as PinnedOptions | undefined)?.[PINNED];
-      // Inside a transaction nothing is retried: a deadlock rolled the whole transaction back, and the caller must
-      // run it again as a unit (the error keeps errno 1213/1205 for that).
-      if (bound) return await queryOn(bound, sql, params, timeout, kill);
-      const read = intent === 'read' && this.mayReadFromReplica(options);
-      for (let attempt = 0; ; attempt++) {
-        const connection = await this.acquireFor(topology, read);
-        try {
-          const result = await queryOn(connection, sql, params, timeout, kill);
-          if (intent === 'write') this.lastWriteAt = Date.now();
-          return result;
-        } catch (err) {
-          if (attempt >= this.resolved.deadlockRetries || !isRetryable(err)) throw err;
-          debug('retrying after %s (attempt %d)', (err as MySqlError).code, attempt + 1);
-        } finally {
-          releaseOrDrop(connection);
-        }
-        await backoff(attempt);
-      }
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) this.idle?.();
-      if (debug.enabled) {
-        debug('%s (%d params) %s ms', sql, params.length, (performance.now() - started).toFixed(1));
-      }
+    const running = bound
+      ? // Inside a transaction nothing is retried: a deadlock rolled the whole transaction back, and the caller
+        // must run it again as a unit (the error keeps errno 1213/1205 for that).
+        queryOn(bound, sql, params, timeout, kill)
+      : runPooled({
+          sql,
+          params,
+          ...this.sourceFor(topology, intent === 'read' && this.mayReadFromReplica(options)),
+          acquireTimeoutMs: this.resolved.acquireTimeout,
+          timeoutMs: timeout,
+          kill,
+          retries: this.resolved.deadlockRetries,
+          onRetry: (err, attempt) => debug('retrying after %s (attempt %d)', err.code, attempt),
+        });
+    return running.then(
+      (result) => {
+        if (intent === 'write') this.lastWriteAt = Date.now();
+        this.settled(sql, params, started);
+        return result;
+      },
+      (err: unknown) => {
+        this.settled(sql, params, started);
+        throw err;
+      },
+    );
+  }
+
+  /** Bookkeeping once a statement has settled: the in-flight count that `disconnect` waits on, and the debug log. */
+  private settled(sql: string, params: readonly unknown[], started: number): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idle?.();
+    if (debug.enabled) {
+      debug('%s (%d params) %s ms', sql, params.length, (performance.now() - started).toFixed(1));
     }
   }
 
@@ -379,16 +379,15 @@ export class MySQL extends SqlConnector {
     return window === 0 || Date.now() - this.lastWriteAt >= window;
   }
 
-  /** A connection for a statement: a replica's for a read (the primary's when no replica answers), else the writer's. */
-  private async acquireFor(topology: Topology, read: boolean): Promise<PoolConnection> {
+  /** Where a statement takes its connection: a replica for a read (the primary when none answers), else the writer. */
+  private sourceFor(
+    topology: Topology,
+    read: boolean,
+  ): {source: ConnectionSource; fallback: ConnectionSource | undefined} {
     if (read && topology.reader !== topology.writer) {
-      try {
-        return await acquire(topology.reader, this.resolved.acquireTimeout);
-      } catch (err) {
-        debug('no replica answered (%s): reading from the primary', (err as {code?: string}).code);
-      }
+      return {source: topology.reader, fallback: topology.writer};
     }
-    return acquire(topology.writer, this.resolved.acquireTimeout);
+    return {source: topology.writer, fallback: undefined};
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,3 @@
-import {callbackify} from 'node:util';
-
 /** A node-style callback, as juggler passes them. */
 export type Callback<T = unknown> = (err: Error | null | undefined, result?: T) => void;
 
@@ -7,11 +5,20 @@ export type Callback<T = unknown> = (err: Error | null | undefined, result?: T) 
 export type Callback2<A, B> = (err: Error | null | undefined, a?: A, b?: B) => void;
 
 /**
- * Settles a promise into a node-style callback. The callback runs on a later tick (through `util.callbackify`), so a
- * callback that throws never re-enters the promise chain and is never called twice.
+ * Settles a promise into a node-style callback. The callback runs on its own tick, outside the promise chain, so a
+ * callback that throws is an uncaught exception (as with any callback API), never a rejection, and never runs twice.
  */
 export function settle<T>(promise: Promise<T>, cb: Callback<T>): void {
-  callbackify(() => promise)(cb);
+  promise.then(
+    (value) => process.nextTick(cb, null, value),
+    (err: unknown) => process.nextTick(cb, toError(err)),
+  );
+}
+
+/** A rejection reason as an Error: a promise may reject with anything, a callback expects an Error. */
+function toError(reason: unknown): Error {
+  if (reason instanceof Error) return reason;
+  return Object.assign(new Error(`Rejected with ${String(reason)}`), {reason});
 }
 
 /** Like {@link settle} for results of the form `[a, b]`, delivered as `cb(err, a, b)`. */
