@@ -25,7 +25,8 @@ import {
   buildAssignments,
   buildInsertRows,
   chunkRows,
-  convertInPlace,
+  compileRowConverter,
+  type RowConverter,
   idOf,
   idWhere,
   selectItem,
@@ -50,9 +51,9 @@ export interface UpsertInfo {
   isNewInstance: boolean;
 }
 
-/** The value converters of one projection: `[property, reader]` for the columns that need one. */
+/** The value converters of one projection (the columns that need one), compiled into one function. */
 interface CompiledReader {
-  readonly converters: readonly (readonly [string, ColumnReader])[];
+  readonly convert: RowConverter;
 }
 
 /**
@@ -540,12 +541,12 @@ export abstract class SqlConnector implements WhereDialect {
         const read = this.columnReader(c);
         if (read) converters.push([c.property, read]);
       }
-      reader = {converters};
+      reader = {convert: compileRowConverter(converters)};
       this.readers.set(key, reader);
     }
     // The driver's rows are fresh plain objects keyed by property (see selectItem): convert them in place rather
     // than copying every row, which matters for large results.
-    return convertInPlace(rows, reader.converters);
+    return reader.convert(rows);
   }
 
   /** The legacy `find(model, id)` of SQL connectors: the row with the id, or null. */

@@ -141,6 +141,44 @@ export function convertInPlace(
   return rows;
 }
 
+/** Converts driver rows in place and returns them; built once per projection by {@link compileRowConverter}. */
+export type RowConverter = (rows: Record<string, unknown>[]) => Record<string, unknown>[];
+
+/**
+ * The converters of a projection as one function with a named load and store per property. A loop over
+ * `[property, reader]` pairs reads `row[property]` with a different key each time, a megamorphic access the engine
+ * cannot specialise; for 5000 rows of 8 columns that loop cost ~0.3 µs a row. Property names are embedded as JSON
+ * string literals (model definitions name them, callers do not). Where code generation is disallowed
+ * (`--disallow-code-generation-from-strings`), the generic loop does the same work.
+ */
+export function compileRowConverter(
+  converters: readonly (readonly [string, ColumnReader])[],
+): RowConverter {
+  if (converters.length === 0) return (rows) => rows;
+  const steps = converters.map(([property], i) => {
+    const key = JSON.stringify(property);
+    return `v = row[${key}]; if (v !== null && v !== undefined) row[${key}] = read${i}(v);`;
+  });
+  const source = [
+    ...converters.map((_, i) => `const read${i} = readers[${i}];`),
+    'return function convertRows(rows) {',
+    '  for (let r = 0; r < rows.length; r++) {',
+    '    const row = rows[r];',
+    '    let v;',
+    ...steps.map((step) => `    ${step}`),
+    '  }',
+    '  return rows;',
+    '};',
+  ].join('\n');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from property names, see above
+    const build = new Function('readers', source) as (readers: ColumnReader[]) => RowConverter;
+    return build(converters.map(([, read]) => read));
+  } catch {
+    return (rows) => convertInPlace(rows, converters);
+  }
+}
+
 /** JSON with sorted keys, so equal filters give equal lock names. */
 export function stableStringify(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
