@@ -1,10 +1,11 @@
 /*
- * Benchmark: raw mysql2 (the limit) vs this connector vs the official loopback-connector-mysql, both through juggler.
+ * Benchmark: raw mysql2 (the limit) vs this connector vs the official loopback-connector-mysql, both through juggler,
+ * and juggler alone (a connector that does nothing, bench/null-connector.ts: the ceiling for any connector).
  *
  *   npx tsx bench/run.ts [--quick] [--rounds N]
  *
  * Each round runs every contender's whole workload set in its own child process (bench/worker.ts), interleaved
- * raw, ts, official, raw, ts, official...; the tables report medians across rounds. Afterwards every contender's
+ * raw, ts, official, floor, raw, ts, official, floor...; the tables report medians across rounds. Afterwards every contender's
  * database must hold the same rows after the same deterministic sequence of operations (exit code 1 otherwise).
  * Server: MYSQL_URL, or MYSQL_HOST / MYSQL_PORT / MYSQL_USER / MYSQL_PASSWORD (default root@127.0.0.1:3306).
  * The databases lbts_bench_raw, lbts_bench_ts and lbts_bench_official are created fresh and dropped at the end
@@ -17,6 +18,7 @@ import mysql2 from 'mysql2';
 import type {RowDataPacket} from 'mysql2/promise';
 import {
   CONTENDERS,
+  DATABASE_CONTENDERS,
   JugglerContender,
   TABLE,
   TIME_CAP_SECONDS,
@@ -32,12 +34,13 @@ const LABEL: Record<ContenderName, string> = {
   raw: 'raw mysql2',
   ts: 'this connector',
   official: 'official',
+  floor: 'juggler alone',
 };
 
 function parseArgs(argv: string[]): {quick: boolean; rounds: number} {
   const quick = argv.includes('--quick');
   const i = argv.indexOf('--rounds');
-  const rounds = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 3;
+  const rounds = i >= 0 ? Number(argv[i + 1]) : quick ? 1 : 5;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds needs a positive integer');
   return {quick, rounds};
 }
@@ -117,24 +120,35 @@ interface Summary {
   cpu: Record<ContenderName, Map<string, number>>;
   maxRssKiB: Record<ContenderName, number>;
   baseRssKiB: Record<ContenderName, number>;
+  /** The workload during which each contender's process first reached its peak RSS (in its highest round). */
+  peakDuring: Record<ContenderName, string>;
 }
 
 function summarize(reports: WorkerReport[]): Summary {
   const first = reports[0]?.results ?? [];
   const keys = first.map((r) => r.key);
   const unit = new Map(first.map((r) => [r.key, r.unit]));
-  const empty = () => ({raw: new Map(), ts: new Map(), official: new Map()});
+  const empty = () => ({raw: new Map(), ts: new Map(), official: new Map(), floor: new Map()});
+  const zero = () => ({raw: 0, ts: 0, official: 0, floor: 0});
   const s: Summary = {
     keys,
     unit,
     rate: empty(),
     cpu: empty(),
-    maxRssKiB: {raw: 0, ts: 0, official: 0},
-    baseRssKiB: {raw: 0, ts: 0, official: 0},
+    maxRssKiB: zero(),
+    baseRssKiB: zero(),
+    peakDuring: {raw: '', ts: '', official: '', floor: ''},
   };
   for (const contender of CONTENDERS) {
     const mine = reports.filter((r) => r.contender === contender);
     s.maxRssKiB[contender] = Math.max(...mine.map((r) => r.maxRssKiB));
+    const highest = mine.find((r) => r.maxRssKiB === s.maxRssKiB[contender]);
+    const at = highest?.results.find((r) => r.maxRssKiB >= highest.maxRssKiB);
+    s.peakDuring[contender] = !at
+      ? 'the final checks'
+      : at.preparedRssKiB >= at.maxRssKiB
+        ? `${at.key} (its untimed preparation)`
+        : at.key;
     s.baseRssKiB[contender] = median(mine.map((r) => r.baseRssKiB));
     for (const key of keys) {
       const results = mine
@@ -154,41 +168,52 @@ function geomean(values: number[]): number {
 function markdown(s: Summary): string {
   const out: string[] = [];
   const rate = (c: ContenderName, key: string) => s.rate[c].get(key) ?? NaN;
+  const cpu = (c: ContenderName, key: string) => s.cpu[c].get(key) ?? NaN;
   out.push(
-    '| workload | unit | raw mysql2 | this connector | official | this / raw | official / raw | this / official |',
-    '|---|---|--:|--:|--:|--:|--:|--:|',
+    '| workload | unit | raw mysql2 | this connector | official | juggler alone | this / raw | official / raw | this / official | this / juggler alone |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const key of s.keys) {
-    const [raw, ts, official] = CONTENDERS.map((c) => rate(c, key)) as [number, number, number];
-    out.push(
-      `| ${key} | ${s.unit.get(key) === 'rows' ? 'rows/s' : 'ops/s'} | ${fmtRate(raw)} | ${fmtRate(ts)} | ` +
-        `${fmtRate(official)} | ${fmtRatio(ts / raw)} | ${fmtRatio(official / raw)} | ${fmtRatio(ts / official)} |`,
-    );
-  }
-  out.push('');
-  out.push(
-    '| client CPU per op, µs (per row for bulk) | raw mysql2 | this connector | official | this / official |',
-    '|---|--:|--:|--:|--:|',
-  );
-  for (const key of s.keys) {
-    const [raw, ts, official] = CONTENDERS.map((c) => s.cpu[c].get(key) ?? NaN) as [
+    const [raw, ts, official, floor] = CONTENDERS.map((c) => rate(c, key)) as [
+      number,
       number,
       number,
       number,
     ];
-    const f = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
-    out.push(`| ${key} | ${f(raw)} | ${f(ts)} | ${f(official)} | ${fmtRatio(ts / official)} |`);
+    out.push(
+      `| ${key} | ${s.unit.get(key) === 'rows' ? 'rows/s' : 'ops/s'} | ${fmtRate(raw)} | ${fmtRate(ts)} | ` +
+        `${fmtRate(official)} | ${fmtRate(floor)} | ${fmtRatio(ts / raw)} | ${fmtRatio(official / raw)} | ` +
+        `${fmtRatio(ts / official)} | ${fmtRatio(ts / floor)} |`,
+    );
   }
   out.push('');
   out.push(
-    '| contender | geomean throughput vs raw | geomean CPU/op vs raw | peak RSS (MiB) | RSS after connect (MiB) |',
-    '|---|--:|--:|--:|--:|',
+    '| client CPU per op, µs (per row for bulk) | raw mysql2 | this connector | official | juggler alone | this / official |',
+    '|---|--:|--:|--:|--:|--:|',
+  );
+  const f = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+  for (const key of s.keys) {
+    const [raw, ts, official, floor] = CONTENDERS.map((c) => cpu(c, key)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    out.push(
+      `| ${key} | ${f(raw)} | ${f(ts)} | ${f(official)} | ${f(floor)} | ${fmtRatio(ts / official)} |`,
+    );
+  }
+  out.push('');
+  out.push(
+    '| contender | geomean throughput vs raw | geomean CPU/op vs raw | peak RSS (MiB) | peak reached during | RSS after connect (MiB) |',
+    '|---|--:|--:|--:|---|--:|',
   );
   for (const c of CONTENDERS) {
     const g = geomean(s.keys.map((k) => rate(c, k) / rate('raw', k)));
-    const gc = geomean(s.keys.map((k) => (s.cpu[c].get(k) ?? NaN) / (s.cpu.raw.get(k) ?? NaN)));
+    const gc = geomean(s.keys.map((k) => cpu(c, k) / cpu('raw', k)));
     out.push(
-      `| ${LABEL[c]} | ${fmtRatio(g)} | ${fmtRatio(gc)} | ${fmtMiB(s.maxRssKiB[c])} | ${fmtMiB(s.baseRssKiB[c])} |`,
+      `| ${LABEL[c]} | ${fmtRatio(g)} | ${fmtRatio(gc)} | ${fmtMiB(s.maxRssKiB[c])} | ${s.peakDuring[c]} | ` +
+        `${fmtMiB(s.baseRssKiB[c])} |`,
     );
   }
   return out.join('\n');
@@ -199,7 +224,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const version = await admin<RowDataPacket[]>('SELECT VERSION() AS v');
   const server = String(version[0]?.v);
-  for (const c of CONTENDERS) {
+  for (const c of DATABASE_CONTENDERS) {
     await admin(`DROP DATABASE IF EXISTS \`${databaseOf(c)}\``);
     await admin(`CREATE DATABASE \`${databaseOf(c)}\` CHARACTER SET utf8mb4`);
   }
@@ -216,8 +241,8 @@ async function main(): Promise<number> {
       }
     }
 
-    const checks = await Promise.all(CONTENDERS.map((c) => tableChecksum(databaseOf(c))));
-    const lastReads = CONTENDERS.map(
+    const checks = await Promise.all(DATABASE_CONTENDERS.map((c) => tableChecksum(databaseOf(c))));
+    const lastReads = DATABASE_CONTENDERS.map(
       (c) => reports.filter((r) => r.contender === c).at(-1)?.readsDigest,
     );
     const same = (values: unknown[]) => values.every((v) => v === values[0]);
@@ -236,18 +261,19 @@ async function main(): Promise<number> {
     console.log('');
     console.log(
       `Cross-check (same rows after the same operations, normalized to name, qty, price, active, meta, notes): ` +
-        `${tablesOk ? 'OK' : 'MISMATCH'} (${CONTENDERS.map((c, i) => `${c} ${checks[i]?.rows} rows ${checks[i]?.checksum}`).join(', ')})`,
+        `${tablesOk ? 'OK' : 'MISMATCH'} (${DATABASE_CONTENDERS.map((c, i) => `${c} ${checks[i]?.rows} rows ${checks[i]?.checksum}`).join(', ')})`,
     );
     console.log(
       `Reads of the sequence (findById, find, count, find all) return the same data: ${readsOk ? 'yes' : 'NO'} ` +
-        `(${CONTENDERS.map((c, i) => `${c} ${lastReads[i]}`).join(', ')})`,
+        `(${DATABASE_CONTENDERS.map((c, i) => `${c} ${lastReads[i]}`).join(', ')})`,
     );
     console.log(`Stored \`created\` dates identical: ${createdOk ? 'yes' : 'no'}`);
     console.error(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
     return tablesOk ? 0 : 1;
   } finally {
     if (!process.env.BENCH_KEEP)
-      for (const c of CONTENDERS) await admin(`DROP DATABASE IF EXISTS \`${databaseOf(c)}\``);
+      for (const c of DATABASE_CONTENDERS)
+        await admin(`DROP DATABASE IF EXISTS \`${databaseOf(c)}\``);
   }
 }
 

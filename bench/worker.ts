@@ -18,21 +18,23 @@ import {
   type WorkerReport,
   type WorkloadResult,
 } from './workloads';
+import {nullConnectorModule} from './null-connector';
 
 const gc = (globalThis as {gc?: () => void}).gc ?? (() => undefined);
 
 function makeContender(name: ContenderName): Contender {
-  const database = databaseOf(name);
   switch (name) {
     case 'raw':
-      return new RawContender(database, process.env.BENCH_DDL ?? '');
+      return new RawContender(databaseOf(name), process.env.BENCH_DDL ?? '');
     case 'ts':
       // The built package, as users load it (not the TypeScript sources through tsx).
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return new JugglerContender(require('../dist'), database);
+      return new JugglerContender(require('../dist'), databaseOf(name));
     case 'official':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return new JugglerContender(require('loopback-connector-mysql'), database);
+      return new JugglerContender(require('loopback-connector-mysql'), databaseOf(name));
+    case 'floor':
+      return new JugglerContender(nullConnectorModule, 'none');
   }
 }
 
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
   for (const w of workloads()) {
     const ops = quick ? w.quick : w.full;
     await w.prepare?.(c, ops, w.concurrency);
+    const preparedRssKiB = process.resourceUsage().maxRSS;
     // Warm-up: one operation per lane (fills the pool, JIT-compiles the path), not timed.
     await runOps(c, w, 0, w.concurrency, w.concurrency);
     gc();
@@ -87,9 +90,12 @@ async function main(): Promise<void> {
       units: done * w.rowsPerOp,
       seconds,
       cpuMicros: used.user + used.system,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      preparedRssKiB,
     });
   }
-  const readsDigest = await deterministicSequence(c);
+  // juggler alone has no table to leave behind, nor reads to compare.
+  const readsDigest = contender === 'floor' ? '' : await deterministicSequence(c);
   await c.close();
   const report: WorkerReport = {
     contender,

@@ -9,8 +9,12 @@ import {serverConfig} from '../test/helpers/mysql-config';
 export {serverConfig};
 import type {Pool as PromisePool, ResultSetHeader, RowDataPacket} from 'mysql2/promise';
 
-export const CONTENDERS = ['raw', 'ts', 'official'] as const;
+/** What runs the workloads; `floor` is juggler with a connector that does nothing (bench/null-connector.ts). */
+export const CONTENDERS = ['raw', 'ts', 'official', 'floor'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
+/** The contenders that talk to a database (and must leave identical tables). */
+export const DATABASE_CONTENDERS = ['raw', 'ts', 'official'] as const;
+export type DatabaseContenderName = (typeof DATABASE_CONTENDERS)[number];
 
 export const TABLE = 'bench_item';
 export const POOL_SIZE = 16;
@@ -18,7 +22,7 @@ export const SEED_ROWS = 10_000;
 export const BULK_ROWS = 5_000;
 
 /** The database of each contender; created fresh by the parent and dropped at the end. */
-export function databaseOf(contender: ContenderName): string {
+export function databaseOf(contender: DatabaseContenderName): string {
   return `lbts_bench_${contender}`;
 }
 
@@ -574,6 +578,10 @@ export interface WorkloadResult {
   seconds: number;
   /** Client CPU (user + system) of the timed section, microseconds. */
   cpuMicros: number;
+  /** Peak RSS of the process so far (after this workload), KiB: where the peak is reached. */
+  maxRssKiB: number;
+  /** The same after the workload's untimed preparation (seeding, loading handles). */
+  preparedRssKiB: number;
 }
 
 export interface WorkerReport {
