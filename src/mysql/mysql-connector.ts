@@ -12,6 +12,7 @@ import type {FieldList} from '../sql-connector/fields';
 import type {ModelData, Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import {hasSqlValue, shapeOf} from '../sql-connector/statements';
 import {
   SqlConnector,
   type ColumnReader,
@@ -181,18 +182,38 @@ export class MySQL extends SqlConnector {
     fields: FieldList,
     _mode: 'patch' | 'replace',
   ): ParameterizedSQL {
-    const insert = this.buildInsertRows(mapping, fields.columns, [fields.values]);
+    const guarded = this.hasOtherUniqueKeys(mapping);
+    const build = () =>
+      this.buildInsertRows(mapping, fields.columns, [fields.values]).append(
+        this.upsertClause(mapping, fields.columns, guarded),
+      );
+    // With plain values only, the text depends on the column list (and the guard) alone.
+    if (hasSqlValue(fields.values)) return build();
+    // The server decides the clause's form too (it is UNKNOWN_SERVER until connected).
+    const form = `${guarded ? 'guarded' : 'plain'}-${this.server.insertRowAlias ? 'alias' : 'values'}`;
+    const shape = `upsert\0${form}\0${shapeOf(fields)}`;
+    const text = this.cachedText(mapping.model, shape, () => build().sql);
+    return new ParameterizedSQL(text, fields.values);
+  }
+
+  /**
+   * `[AS _lb_new] ON DUPLICATE KEY UPDATE ...`. With `guarded`, only the row that has this id is updated: when the
+   * insert collides on another unique key, the IF leaves that row unchanged, and the caller gets a duplicate-key
+   * error instead of a report about the wrong row. Without another unique key the only possible collision is on the
+   * id: a plain assignment is enough.
+   */
+  private upsertClause(
+    mapping: ModelMapping,
+    columns: readonly ColumnMapping[],
+    guarded: boolean,
+  ): string {
     const alias = this.server.insertRowAlias ? '_lb_new' : undefined;
     const incoming = (c: ColumnMapping) =>
       alias ? `${alias}.${c.escaped}` : `VALUES(${c.escaped})`;
-    // Update only the row that has this id: when the insert collides on another unique key, the IF leaves that
-    // row unchanged, and the caller gets a duplicate-key error instead of a report about the wrong row.
-    // Without another unique key the only possible collision is on the id: a plain assignment is enough.
-    const guarded = this.hasOtherUniqueKeys(mapping);
     const sameId = mapping.ids
       .map((c) => `${mapping.tableEscaped}.${c.escaped}<=>${incoming(c)}`)
       .join(' AND ');
-    const assignments = fields.columns
+    const assignments = columns
       .filter((c) => !c.definition.id)
       .map((c) =>
         guarded
@@ -203,10 +224,7 @@ export class MySQL extends SqlConnector {
       const id = mapping.ids[0] as ColumnMapping;
       assignments.push(`${id.escaped}=${mapping.tableEscaped}.${id.escaped}`);
     }
-    return insert.append(
-      alias ? `AS ${alias}` : '',
-      `ON DUPLICATE KEY UPDATE ${assignments.join(',')}`,
-    );
+    return `${alias ? `AS ${alias} ` : ''}ON DUPLICATE KEY UPDATE ${assignments.join(',')}`;
   }
 
   protected override hasOtherUniqueKeys(mapping: ModelMapping): boolean {

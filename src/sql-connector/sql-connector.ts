@@ -26,6 +26,8 @@ import {
   buildInsertRows,
   chunkRows,
   compileRowConverter,
+  hasSqlValue,
+  shapeOf,
   type RowConverter,
   idOf,
   idWhere,
@@ -50,6 +52,9 @@ export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 export interface UpsertInfo {
   isNewInstance: boolean;
 }
+
+/** How many statement shapes {@link SqlConnector.cachedText} keeps before it starts over. */
+const MAX_CACHED_TEXTS = 512;
 
 /** The value converters of one projection (the columns that need one), compiled into one function. */
 interface CompiledReader {
@@ -78,6 +83,8 @@ export abstract class SqlConnector implements WhereDialect {
   readonly _models: Record<string, ModelDefinition> = {};
   private readonly mappings = new Map<string, ModelMapping>();
   private readonly readers = new Map<string, CompiledReader>();
+  /** SQL texts that depend only on a model and a shape (see {@link cachedText}). */
+  private readonly texts = new Map<string, string>();
 
   constructor(settings: Readonly<Record<string, unknown>>) {
     this.settings = settings;
@@ -210,8 +217,25 @@ export abstract class SqlConnector implements WhereDialect {
 
   private forget(model: string): void {
     this.mappings.delete(model);
-    for (const key of this.readers.keys())
-      if (key.startsWith(`${model}\0`)) this.readers.delete(key);
+    for (const cache of [this.readers, this.texts])
+      for (const key of cache.keys()) if (key.startsWith(`${model}\0`)) cache.delete(key);
+  }
+
+  /**
+   * The SQL text of a statement whose text depends only on the model and `shape` (a column list, say), built by
+   * `build` the first time and reused afterwards: single-row writes send the same few texts over and over, and
+   * rebuilding them was a measurable share of each call. Bounded: past {@link MAX_CACHED_TEXTS} shapes the cache
+   * starts over.
+   */
+  protected cachedText(model: string, shape: string, build: () => string): string {
+    const key = `${model}\0${shape}`;
+    let text = this.texts.get(key);
+    if (text === undefined) {
+      text = build();
+      if (this.texts.size >= MAX_CACHED_TEXTS) this.texts.clear();
+      this.texts.set(key, text);
+    }
+    return text;
   }
 
   getTypes(): string[] {
@@ -281,7 +305,11 @@ export abstract class SqlConnector implements WhereDialect {
     const fields = buildFieldList(mapping, data, {mode: 'patch', excludeIds: false}, (c, v) =>
       this.toColumnValue(c, v),
     );
-    return this.buildInsertRows(mapping, fields.columns, [fields.values]);
+    const build = () => this.buildInsertRows(mapping, fields.columns, [fields.values]);
+    // With plain values only, the text depends on the column list alone.
+    if (hasSqlValue(fields.values)) return build();
+    const text = this.cachedText(model, `insert\0${shapeOf(fields)}`, () => build().sql);
+    return new ParameterizedSQL(text, fields.values);
   }
 
   /** `INSERT INTO t (c1, c2) VALUES (?, ?), (?, ?)`; a row of SQL values (e.g. `POINT(?, ?)`) is spliced in. */

@@ -18,6 +18,13 @@ export function buildInsertRows(
   rows: readonly (readonly unknown[])[],
 ): ParameterizedSQL {
   const head = `INSERT INTO ${mapping.tableEscaped} (${columns.map((c) => c.escaped).join(',')}) VALUES `;
+  if (rows.length > 0 && !rows.some(hasSqlValue)) {
+    // Plain values only, the usual case: every row has the same tuple, and the values go into one flat array.
+    const tuple = `(${columns.length === 0 ? '' : '?,'.repeat(columns.length - 1) + '?'})`;
+    const params: unknown[] = [];
+    for (const row of rows) for (let i = 0; i < row.length; i++) params.push(row[i]);
+    return new ParameterizedSQL(head + `${tuple},`.repeat(rows.length - 1) + tuple, params);
+  }
   const texts: string[] = [];
   const params: unknown[] = [];
   for (const row of rows) {
@@ -34,6 +41,19 @@ export function buildInsertRows(
     texts.push(`(${cells.join(',')})`);
   }
   return new ParameterizedSQL(head + texts.join(','), params);
+}
+
+/** Whether a row of stored values holds SQL (e.g. `POINT(?, ?)`) rather than only plain values. */
+export function hasSqlValue(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] instanceof ParameterizedSQL) return true;
+  return false;
+}
+
+/** The shape of a field list for a statement cache: its properties, in order. */
+export function shapeOf(fields: FieldList): string {
+  let shape = '';
+  for (const c of fields.columns) shape += `${c.property}\0`;
+  return shape;
 }
 
 /** `c1=?, c2=?` from a field list. */
