@@ -219,6 +219,78 @@ function markdown(s: Summary): string {
   return out.join('\n');
 }
 
+/** A target of the benchmark (issue #5), with what this run measured. */
+interface Target {
+  what: string;
+  goal: number;
+  measured: number;
+  /** The same ratio for `juggler alone`, where it bounds what any connector can reach through juggler. */
+  ceiling?: number;
+  /** Workloads that miss the goal, for targets over several workloads. */
+  misses?: string[];
+  /** The goal is an upper bound (memory), not a lower one. */
+  atMost?: boolean;
+}
+
+/** The performance targets, checked against this run's medians. */
+function targets(s: Summary): Target[] {
+  const rate = (c: ContenderName, key: string) => s.rate[c].get(key) ?? NaN;
+  const vsOfficial = (c: ContenderName, key: string) => rate(c, key) / rate('official', key);
+  const worst = (keys: string[], goal: number, what: string): Target => {
+    const ratios = keys.map((k) => vsOfficial('ts', k));
+    return {
+      what,
+      goal,
+      measured: Math.min(...ratios),
+      misses: keys.filter((_, i) => (ratios[i] ?? 0) < goal),
+    };
+  };
+  const reads = s.keys.filter((k) => /^(findById|find range|count where)/.test(k));
+  const createAll = s.keys.find((k) => k.startsWith('createAll')) ?? '';
+  const findMany = s.keys.find((k) => k.startsWith('find 5000')) ?? '';
+  return [
+    {
+      what: 'geometric mean throughput, this / raw mysql2',
+      goal: 0.6,
+      measured: geomean(s.keys.map((k) => rate('ts', k) / rate('raw', k))),
+    },
+    worst(s.keys, 1, 'every workload, this / official'),
+    worst(reads, 1.2, 'read paths (findById, find with where, count), this / official'),
+    {
+      what: `${createAll}, this / official`,
+      goal: 10,
+      measured: vsOfficial('ts', createAll),
+      ceiling: vsOfficial('floor', createAll),
+    },
+    {
+      what: `${findMany}, this / official`,
+      goal: 5,
+      measured: vsOfficial('ts', findMany),
+      ceiling: vsOfficial('floor', findMany),
+    },
+    {
+      what: 'peak RSS, this / raw mysql2 (at most)',
+      goal: 1.3,
+      atMost: true,
+      measured: s.maxRssKiB.ts / s.maxRssKiB.raw,
+      ceiling: s.maxRssKiB.floor / s.maxRssKiB.raw,
+    },
+  ];
+}
+
+function targetsMarkdown(list: Target[]): string {
+  const out = ['| target | goal | measured | juggler alone | met |', '|---|--:|--:|--:|---|'];
+  for (const t of list) {
+    const met = t.atMost ? t.measured <= t.goal : t.measured >= t.goal;
+    const misses = t.misses?.length ? ` (below: ${t.misses.join(', ')})` : '';
+    out.push(
+      `| ${t.what} | ${fmtRatio(t.goal)} | ${fmtRatio(t.measured)} | ` +
+        `${t.ceiling === undefined ? '' : fmtRatio(t.ceiling)} | ${met ? 'yes' : `no${misses}`} |`,
+    );
+  }
+  return out.join('\n');
+}
+
 async function main(): Promise<number> {
   const {quick, rounds} = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -257,7 +329,10 @@ async function main(): Promise<number> {
         'c1 / c16 = operations in flight; each timed section runs its operations or stops starting new ones after ' +
         `${TIME_CAP_SECONDS[quick ? 'quick' : 'full']} s, after an untimed warm-up operation per lane.\n`,
     );
-    console.log(markdown(summarize(reports)));
+    const summary = summarize(reports);
+    console.log(markdown(summary));
+    console.log('');
+    console.log(targetsMarkdown(targets(summary)));
     console.log('');
     console.log(
       `Cross-check (same rows after the same operations, normalized to name, qty, price, active, meta, notes): ` +

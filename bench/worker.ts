@@ -3,6 +3,8 @@
  * `fork`, reports one `WorkerReport` over IPC and exits.
  *
  * argv: <contender> <quick|full>; env BENCH_DDL: the CREATE TABLE for raw (our connector's automigrate output).
+ * env BENCH_PROFILE=<workload key> (e.g. 'upsert (half new) c1'): writes a CPU profile of that workload's timed
+ * section alone to bench-<contender>.cpuprofile in the working directory (open it in Chrome's DevTools).
  */
 import {
   CONTENDERS,
@@ -19,6 +21,8 @@ import {
   type WorkloadResult,
 } from './workloads';
 import {nullConnectorModule} from './null-connector';
+import {writeFileSync} from 'node:fs';
+import {Session} from 'node:inspector';
 
 const gc = (globalThis as {gc?: () => void}).gc ?? (() => undefined);
 
@@ -36,6 +40,24 @@ function makeContender(name: ContenderName): Contender {
     case 'floor':
       return new JugglerContender(nullConnectorModule, 'none');
   }
+}
+
+/** Starts the inspector's CPU profiler; the returned function stops it and writes the profile to `file`. */
+async function startProfile(file: string): Promise<() => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', {interval: 100});
+  await post('Profiler.start');
+  return async () => {
+    const {profile} = (await post('Profiler.stop')) as {profile: unknown};
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /**
@@ -78,12 +100,17 @@ async function main(): Promise<void> {
     // Warm-up: one operation per lane (fills the pool, JIT-compiles the path), not timed.
     await runOps(c, w, 0, w.concurrency, w.concurrency);
     gc();
+    const stopProfile =
+      process.env.BENCH_PROFILE === w.key
+        ? await startProfile(`bench-${contender}.cpuprofile`)
+        : undefined;
     const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     const cap = TIME_CAP_SECONDS[quick ? 'quick' : 'full'];
     const done = await runOps(c, w, w.concurrency, ops, w.concurrency, Number(started) + cap * 1e9);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const used = process.cpuUsage(cpu);
+    await stopProfile?.();
     results.push({
       key: w.key,
       unit: w.unit,
