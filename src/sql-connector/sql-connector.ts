@@ -83,6 +83,8 @@ export abstract class SqlConnector implements WhereDialect {
   readonly _models: Record<string, ModelDefinition> = {};
   private readonly mappings = new Map<string, ModelMapping>();
   private readonly readers = new Map<string, CompiledReader>();
+  /** The readers of each model's full projection, keyed by its column array (see mapRows). */
+  private readonly fullReaders = new WeakMap<readonly ColumnMapping[], CompiledReader>();
   /** SQL texts that depend only on a model and a shape (see {@link cachedText}). */
   private readonly texts = new Map<string, string>();
 
@@ -270,13 +272,18 @@ export abstract class SqlConnector implements WhereDialect {
     const orderBy =
       buildOrderBy(mapping, filter.order, (p) => this.resolveOrderColumn(mapping, p)) ??
       buildDefaultOrderBy(mapping);
-    const stmt = new ParameterizedSQL(
-      `SELECT ${columns.map((c) => selectItem(c, (n) => this.escapeName(n))).join(',')} FROM ${mapping.tableEscaped}`,
-    ).append(
+    const stmt = new ParameterizedSQL(this.selectHead(mapping, columns)).append(
       where ? ParameterizedSQL.join(['WHERE', where]) : '',
       orderBy ? ParameterizedSQL.join(['ORDER BY', orderBy]) : '',
     );
     return this.applyPagination(stmt, page);
+  }
+
+  /** `SELECT <columns> FROM <table>`; built once for the model's full projection, the usual one. */
+  private selectHead(mapping: ModelMapping, columns: readonly ColumnMapping[]): string {
+    const build = () =>
+      `SELECT ${columns.map((c) => selectItem(c, (n) => this.escapeName(n))).join(',')} FROM ${mapping.tableEscaped}`;
+    return columns === mapping.columns ? this.cachedText(mapping.model, 'select', build) : build();
   }
 
   private resolveOrderColumn(
@@ -561,8 +568,11 @@ export abstract class SqlConnector implements WhereDialect {
     columns: readonly ColumnMapping[],
     rows: Record<string, unknown>[],
   ): ModelData[] {
-    const key = `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
-    let reader = this.readers.get(key);
+    // The full projection (no `fields`) is looked up by its array, which lives as long as the model's mapping;
+    // other projections by their property names.
+    const full = columns === mapping.columns;
+    const key = full ? '' : `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
+    let reader = full ? this.fullReaders.get(columns) : this.readers.get(key);
     if (!reader) {
       const converters: (readonly [string, ColumnReader])[] = [];
       for (const c of columns) {
@@ -570,7 +580,8 @@ export abstract class SqlConnector implements WhereDialect {
         if (read) converters.push([c.property, read]);
       }
       reader = {convert: compileRowConverter(converters)};
-      this.readers.set(key, reader);
+      if (full) this.fullReaders.set(columns, reader);
+      else this.readers.set(key, reader);
     }
     // The driver's rows are fresh plain objects keyed by property (see selectItem): convert them in place rather
     // than copying every row, which matters for large results.
