@@ -131,7 +131,8 @@ export function* chunkRows(
   let bytes = 0;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as unknown[];
-    const rowBytes = row.reduce((sum: number, v) => sum + estimateBytes(v), 8);
+    let rowBytes = 8;
+    for (let k = 0; k < row.length; k++) rowBytes += estimateBytes(row[k]);
     if (i > start && (params + row.length > maxParams || bytes + rowBytes > maxBytes)) {
       yield {start, rows: rows.slice(start, i)};
       start = i;
