@@ -9,6 +9,17 @@ function countPlaceholders(sql: string): number {
   return count;
 }
 
+/** Passed by join() to the constructor: the placeholders were counted already. Not exported, so nobody else can. */
+const CHECKED: unique symbol = Symbol('counted');
+
+function checkCount(placeholders: number, params: number): void {
+  assert.strictEqual(
+    placeholders,
+    params,
+    `ParameterizedSQL: ${placeholders} placeholders but ${params} parameters`,
+  );
+}
+
 /** Anything that can be joined into a statement: a plain SQL fragment (no values) or a parameterized one. */
 export type SqlFragment = string | ParameterizedSQL;
 
@@ -28,12 +39,9 @@ export class ParameterizedSQL {
   readonly sql: string;
   readonly params: readonly unknown[];
 
-  constructor(sql: string, params: readonly unknown[] = []) {
-    assert.strictEqual(
-      countPlaceholders(sql),
-      params.length,
-      `ParameterizedSQL: ${countPlaceholders(sql)} placeholders but ${params.length} parameters`,
-    );
+  constructor(sql: string, params: readonly unknown[] = [], checked?: typeof CHECKED) {
+    // join() has counted already (see there); everyone else's text is counted here.
+    if (checked !== CHECKED) checkCount(countPlaceholders(sql), params.length);
     this.sql = sql;
     this.params = params;
   }
@@ -47,15 +55,24 @@ export class ParameterizedSQL {
   static join(fragments: readonly SqlFragment[], separator = ' '): ParameterizedSQL {
     const texts: string[] = [];
     const params: unknown[] = [];
+    // Each ParameterizedSQL fragment was counted when it was made: only the plain strings (and the separator) are
+    // counted here, instead of the whole joined text again at every level of a nested where.
+    let placeholders = 0;
     for (const fragment of fragments) {
       if (typeof fragment === 'string') {
-        if (fragment !== '') texts.push(fragment);
+        if (fragment !== '') {
+          texts.push(fragment);
+          placeholders += countPlaceholders(fragment);
+        }
       } else if (fragment.sql !== '') {
         texts.push(fragment.sql);
         for (const p of fragment.params) params.push(p);
+        placeholders += fragment.params.length;
       }
     }
-    return new ParameterizedSQL(texts.join(separator), params);
+    if (texts.length > 1) placeholders += countPlaceholders(separator) * (texts.length - 1);
+    checkCount(placeholders, params.length);
+    return new ParameterizedSQL(texts.join(separator), params, CHECKED);
   }
 
   /** True when the fragment holds no SQL at all. */

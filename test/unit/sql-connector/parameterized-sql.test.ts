@@ -60,6 +60,16 @@ describe('ParameterizedSQL', () => {
       assert.deepEqual(p.params, [1, 2, 3]);
     });
 
+    it('rejects a plain string fragment that holds a placeholder, in a fragment or in the separator', () => {
+      const value = new ParameterizedSQL('`a`=?', [1]);
+      assert.throws(
+        () => ParameterizedSQL.join([value, '`b`=?']),
+        /2 placeholders but 1 parameters/,
+      );
+      assert.throws(() => value.append('AND `b`=?'), /2 placeholders but 1 parameters/);
+      assert.throws(() => ParameterizedSQL.join([value, value], '?'), /3 placeholders but 2/);
+    });
+
     it('defaults to a space separator', () => {
       assert.equal(ParameterizedSQL.join(['SELECT', '1']).sql, 'SELECT 1');
     });
