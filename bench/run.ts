@@ -4,14 +4,16 @@
  *
  *   npx tsx bench/run.ts [--quick] [--rounds N]
  *
- * Each round runs every contender's whole workload set in its own child process (bench/worker.ts), interleaved
- * raw, ts, official, floor, raw, ts, official, floor...; the tables report medians across rounds. Afterwards every contender's
- * database must hold the same rows after the same deterministic sequence of operations (exit code 1 otherwise).
+ * Each round starts a child process per contender (bench/worker.ts) and runs every workload in each of them in turn
+ * (who goes first rotates with the round), so that the contenders' runs of the same workload are seconds apart, not
+ * the half minute a whole workload set takes: a shared VM's speed drifts. The tables report medians across rounds.
+ * Afterwards every contender's database must hold the same rows after the same deterministic sequence of operations
+ * (exit code 1 otherwise).
  * Server: MYSQL_URL, or MYSQL_HOST / MYSQL_PORT / MYSQL_USER / MYSQL_PASSWORD (default root@127.0.0.1:3306).
  * The databases lbts_bench_raw, lbts_bench_ts and lbts_bench_official are created fresh and dropped at the end
  * (kept with BENCH_KEEP=1, to look at them).
  */
-import {fork} from 'node:child_process';
+import {fork, type ChildProcess} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
@@ -28,7 +30,9 @@ import {
   type ContenderName,
   type WorkerReport,
   type WorkloadResult,
+  workloads,
 } from './workloads';
+import type {WorkerCommand, WorkerMessage} from './worker';
 
 const LABEL: Record<ContenderName, string> = {
   raw: 'raw mysql2',
@@ -72,23 +76,85 @@ async function ourDdl(): Promise<string> {
   return ddl;
 }
 
-function runWorker(contender: ContenderName, quick: boolean, ddl: string): Promise<WorkerReport> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'worker.ts'), [contender, quick ? 'quick' : 'full'], {
+/**
+ * One contender's worker process for one round, driven one workload at a time, so that the contenders' runs of the
+ * same workload follow each other within seconds.
+ */
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly inbox: WorkerMessage[] = [];
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    readonly contender: ContenderName,
+    quick: boolean,
+    ddl: string,
+  ) {
+    this.child = fork(path.join(__dirname, 'worker.ts'), [contender, quick ? 'quick' : 'full'], {
       execArgv: ['--require', require.resolve('tsx/cjs'), '--expose-gc'],
       env: {...process.env, BENCH_DDL: ddl},
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    let report: WorkerReport | undefined;
-    child.on('message', (message) => {
-      report = message as WorkerReport;
+    const wake = () => this.wake?.();
+    this.child.on('message', (message) => {
+      this.inbox.push(message as WorkerMessage);
+      wake();
     });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0 && report) resolve(report);
-      else reject(new Error(`${contender} worker exited with code ${code}`));
+    this.child.on('error', (err) => {
+      this.failure ??= err;
+      wake();
     });
-  });
+    this.child.on('exit', (code) => {
+      if (code !== 0) this.failure ??= new Error(`${contender} worker exited with code ${code}`);
+      wake();
+    });
+  }
+
+  private async receive(): Promise<WorkerMessage> {
+    for (;;) {
+      const message = this.inbox.shift();
+      if (message) return message;
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async ready(): Promise<void> {
+    const message = await this.receive();
+    if (!('ready' in message)) throw new Error(`${this.contender}: expected ready`);
+  }
+
+  async run(workload: number): Promise<WorkloadResult> {
+    this.child.send({run: workload} satisfies WorkerCommand);
+    const message = await this.receive();
+    if (!('result' in message)) throw new Error(`${this.contender}: expected a result`);
+    return message.result;
+  }
+
+  async finish(): Promise<WorkerReport> {
+    this.child.send({finish: true} satisfies WorkerCommand);
+    const message = await this.receive();
+    if (!('report' in message)) throw new Error(`${this.contender}: expected its report`);
+    return message.report;
+  }
+}
+
+/**
+ * One round: a worker per contender, each workload run by every contender in turn (who goes first rotates with the
+ * round), then every worker's closing checks.
+ */
+async function runRound(round: number, quick: boolean, ddl: string): Promise<WorkerReport[]> {
+  const order = CONTENDERS.map(
+    (_, i) => CONTENDERS[(i + round) % CONTENDERS.length] as ContenderName,
+  );
+  const workers = order.map((c) => new Worker(c, quick, ddl));
+  await Promise.all(workers.map((w) => w.ready()));
+  const count = workloads().length;
+  for (let i = 0; i < count; i++) for (const w of workers) await w.run(i);
+  const reports: WorkerReport[] = [];
+  for (const w of workers) reports.push(await w.finish());
+  return reports;
 }
 
 function median(values: number[]): number {
@@ -325,13 +391,9 @@ async function main(): Promise<number> {
     const ddl = await ourDdl();
     const reports: WorkerReport[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const contender of CONTENDERS) {
-        const t0 = Date.now();
-        reports.push(await runWorker(contender, quick, ddl));
-        console.error(
-          `round ${round}/${rounds} ${LABEL[contender]}: ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-        );
-      }
+      const t0 = Date.now();
+      reports.push(...(await runRound(round, quick, ddl)));
+      console.error(`round ${round}/${rounds}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
 
     const checks = await Promise.all(DATABASE_CONTENDERS.map((c) => tableChecksum(databaseOf(c))));

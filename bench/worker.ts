@@ -83,6 +83,56 @@ async function runOps(
   return next;
 }
 
+/** What the parent asks of a worker, one message at a time (see bench/run.ts). */
+export type WorkerCommand = {run: number} | {finish: true};
+/** What a worker answers: ready once migrated, a result per workload, the report at the end. */
+export type WorkerMessage = {ready: true} | {result: WorkloadResult} | {report: WorkerReport};
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve, reject) =>
+    process.send ? process.send(message, (err) => (err ? reject(err) : resolve())) : resolve(),
+  );
+}
+
+/** Prepares, warms up and times one workload. */
+async function runWorkload(
+  c: Contender,
+  contender: ContenderName,
+  w: Workload,
+  quick: boolean,
+): Promise<WorkloadResult> {
+  const ops = quick ? w.quick : w.full;
+  await w.prepare?.(c, ops, w.concurrency);
+  const preparedRssKiB = process.resourceUsage().maxRSS;
+  // Warm-up: one operation per lane (fills the pool, JIT-compiles the path), not timed.
+  await runOps(c, w, 0, w.concurrency, w.concurrency);
+  gc();
+  const stopProfile =
+    process.env.BENCH_PROFILE === w.key
+      ? await startProfile(`bench-${contender}.cpuprofile`)
+      : undefined;
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const cap = TIME_CAP_SECONDS[quick ? 'quick' : 'full'];
+  const done = await runOps(c, w, w.concurrency, ops, w.concurrency, Number(started) + cap * 1e9);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  await stopProfile?.();
+  return {
+    key: w.key,
+    unit: w.unit,
+    units: done * w.rowsPerOp,
+    seconds,
+    cpuMicros: used.user + used.system,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    preparedRssKiB,
+  };
+}
+
+/**
+ * Connects and migrates, then runs the workloads the parent names, in order, one message each, so that the parent
+ * can run the contenders' same workload back to back (a VM's speed drifts over the seconds a whole set takes).
+ */
 async function main(): Promise<void> {
   const [name, mode] = process.argv.slice(2);
   if (!CONTENDERS.includes(name as ContenderName)) throw new Error(`Unknown contender ${name}`);
@@ -92,48 +142,41 @@ async function main(): Promise<void> {
   await c.migrate();
   gc();
   const baseRssKiB = Math.round(process.memoryUsage().rss / 1024);
+  const list = workloads();
   const results: WorkloadResult[] = [];
-  for (const w of workloads()) {
-    const ops = quick ? w.quick : w.full;
-    await w.prepare?.(c, ops, w.concurrency);
-    const preparedRssKiB = process.resourceUsage().maxRSS;
-    // Warm-up: one operation per lane (fills the pool, JIT-compiles the path), not timed.
-    await runOps(c, w, 0, w.concurrency, w.concurrency);
-    gc();
-    const stopProfile =
-      process.env.BENCH_PROFILE === w.key
-        ? await startProfile(`bench-${contender}.cpuprofile`)
-        : undefined;
-    const cpu = process.cpuUsage();
-    const started = process.hrtime.bigint();
-    const cap = TIME_CAP_SECONDS[quick ? 'quick' : 'full'];
-    const done = await runOps(c, w, w.concurrency, ops, w.concurrency, Number(started) + cap * 1e9);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const used = process.cpuUsage(cpu);
-    await stopProfile?.();
-    results.push({
-      key: w.key,
-      unit: w.unit,
-      units: done * w.rowsPerOp,
-      seconds,
-      cpuMicros: used.user + used.system,
-      maxRssKiB: process.resourceUsage().maxRSS,
-      preparedRssKiB,
-    });
+  const commands: WorkerCommand[] = [];
+  let wake: (() => void) | undefined;
+  process.on('message', (command: WorkerCommand) => {
+    commands.push(command);
+    wake?.();
+  });
+  const next = async (): Promise<WorkerCommand> => {
+    while (commands.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    return commands.shift() as WorkerCommand;
+  };
+  await send({ready: true});
+  for (;;) {
+    const command = await next();
+    if ('finish' in command) break;
+    const w = list[command.run];
+    if (!w || command.run !== results.length)
+      throw new Error(`Workload ${command.run} out of order`);
+    const result = await runWorkload(c, contender, w, quick);
+    results.push(result);
+    await send({result});
   }
   // juggler alone has no table to leave behind, nor reads to compare.
   const readsDigest = contender === 'floor' ? '' : await deterministicSequence(c);
   await c.close();
-  const report: WorkerReport = {
-    contender,
-    results,
-    maxRssKiB: process.resourceUsage().maxRSS,
-    baseRssKiB,
-    readsDigest,
-  };
-  await new Promise<void>((resolve, reject) =>
-    process.send ? process.send(report, (err) => (err ? reject(err) : resolve())) : resolve(),
-  );
+  await send({
+    report: {
+      contender,
+      results,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      baseRssKiB,
+      readsDigest,
+    },
+  });
 }
 
 main().then(
