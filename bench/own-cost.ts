@@ -23,6 +23,7 @@ import {
   jugglerDataSource,
   row,
 } from './workloads';
+import {median} from './stats';
 
 type Contender = 'ts' | 'official';
 const CONTENDERS: readonly Contender[] = ['ts', 'official'];
@@ -222,14 +223,6 @@ function runChild(contender: Contender, only?: string): Promise<Record<string, n
       code === 0 && result ? resolve(result) : reject(new Error(`${contender} exited ${code}`)),
     );
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@
 import {performance} from 'node:perf_hooks';
 import * as connector from '../src';
 import {startReplication, type Node} from '../test/helpers/cluster';
+import {median} from './stats';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const {DataSource} = require('loopback-datasource-juggler') as {
@@ -67,11 +68,6 @@ async function measure(work: (i: number) => Promise<unknown>): Promise<number> {
     }),
   );
   return done / SECONDS;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 async function main(): Promise<void> {

@@ -33,6 +33,7 @@ import {
   workloads,
 } from './workloads';
 import type {WorkerCommand, WorkerMessage} from './worker';
+import {median} from './stats';
 
 const LABEL: Record<ContenderName, string> = {
   raw: 'raw mysql2',
@@ -155,14 +156,6 @@ async function runRound(round: number, quick: boolean, ddl: string): Promise<Wor
   const reports: WorkerReport[] = [];
   for (const w of workers) reports.push(await w.finish());
   return reports;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
 function fmtRate(n: number): string {
