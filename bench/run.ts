@@ -301,7 +301,7 @@ interface Target {
   what: string;
   goal: number;
   measured: number;
-  /** What any connector could reach through juggler, by the same measure (see {@link targets}). */
+  /** About what any connector could reach through juggler, by the same measure (see {@link targets}). */
   limit?: number;
   /** Workloads that miss the goal, for a target over several workloads. */
   misses?: string[];
@@ -412,7 +412,8 @@ async function main(): Promise<number> {
     console.log(
       '\nLimit through juggler: the throughput of juggler alone and of raw mysql2 with their times per operation ' +
         "added up (no connector does less than the driver, and juggler's work is the same for every connector); " +
-        "for peak RSS, juggler alone's.",
+        "for peak RSS, juggler alone's. An estimate, not a bound: with operations in flight the two overlap, and " +
+        'each of its terms is a median with its own noise.',
     );
     console.log('');
     console.log(
