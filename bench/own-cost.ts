@@ -7,8 +7,8 @@
  * Each contender's connector is created by juggler as usual, then its `executeSQL` (the one method that talks to
  * mysql2) is replaced by a stub that answers at once with a result of the driver's shape, and the connector's
  * juggler methods are called directly with the data juggler would pass them. What is left is the connector's work
- * alone: building SQL, reading results, converting rows. No server, no socket and no juggler, so the numbers move
- * by a few percent between runs where the full benchmark's move by tens of percent on a shared VM.
+ * alone: building SQL, reading results, converting rows. No server, no socket and no juggler, so its medians move
+ * far less between runs than the full benchmark's, which move by tens of percent on a shared VM.
  *
  * Each round runs every contender in its own child process (fork of this file), alternating; the table reports
  * medians across rounds. No database is needed.
