@@ -12,7 +12,6 @@ import type {FieldList} from '../sql-connector/fields';
 import type {ModelData, Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
-import {hasSqlValue, shapeOf} from '../sql-connector/statements';
 import {
   SqlConnector,
   type ColumnReader,
@@ -183,17 +182,13 @@ export class MySQL extends SqlConnector {
     _mode: 'patch' | 'replace',
   ): ParameterizedSQL {
     const guarded = this.hasOtherUniqueKeys(mapping);
-    const build = () =>
+    // The guard and the server (UNKNOWN_SERVER until connected) decide the clause's form: both are in the cache key.
+    const form = `${guarded ? 'guarded' : 'plain'}-${this.server.insertRowAlias ? 'alias' : 'values'}`;
+    return this.cachedWrite(mapping.model, `upsert\0${form}`, fields, () =>
       this.buildInsertRows(mapping, fields.columns, [fields.values]).append(
         this.upsertClause(mapping, fields.columns, guarded),
-      );
-    // With plain values only, the text depends on the column list (and the guard) alone.
-    if (hasSqlValue(fields.values)) return build();
-    // The server decides the clause's form too (it is UNKNOWN_SERVER until connected).
-    const form = `${guarded ? 'guarded' : 'plain'}-${this.server.insertRowAlias ? 'alias' : 'values'}`;
-    const shape = `upsert\0${form}\0${shapeOf(fields)}`;
-    const text = this.cachedText(mapping.model, shape, () => build().sql);
-    return new ParameterizedSQL(text, fields.values);
+      ),
+    );
   }
 
   /**

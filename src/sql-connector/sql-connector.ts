@@ -240,6 +240,22 @@ export abstract class SqlConnector implements WhereDialect {
     return text;
   }
 
+  /**
+   * A write of `fields` whose text depends only on the model, `kind` and the column list: built by `build` the first
+   * time, then the cached text with this call's values. A value that is SQL (e.g. `POINT(?, ?)`) changes the text, so
+   * such a statement is always built.
+   */
+  protected cachedWrite(
+    model: string,
+    kind: string,
+    fields: FieldList,
+    build: () => ParameterizedSQL,
+  ): ParameterizedSQL {
+    if (hasSqlValue(fields.values)) return build();
+    const text = this.cachedText(model, `${kind}\0${shapeOf(fields)}`, () => build().sql);
+    return new ParameterizedSQL(text, fields.values);
+  }
+
   getTypes(): string[] {
     return ['db', 'rdbms', 'sql'];
   }
@@ -312,11 +328,9 @@ export abstract class SqlConnector implements WhereDialect {
     const fields = buildFieldList(mapping, data, {mode: 'patch', excludeIds: false}, (c, v) =>
       this.toColumnValue(c, v),
     );
-    const build = () => this.buildInsertRows(mapping, fields.columns, [fields.values]);
-    // With plain values only, the text depends on the column list alone.
-    if (hasSqlValue(fields.values)) return build();
-    const text = this.cachedText(model, `insert\0${shapeOf(fields)}`, () => build().sql);
-    return new ParameterizedSQL(text, fields.values);
+    return this.cachedWrite(model, 'insert', fields, () =>
+      this.buildInsertRows(mapping, fields.columns, [fields.values]),
+    );
   }
 
   /** `INSERT INTO t (c1, c2) VALUES (?, ?), (?, ?)`; a row of SQL values (e.g. `POINT(?, ?)`) is spliced in. */
@@ -574,9 +588,11 @@ export abstract class SqlConnector implements WhereDialect {
   ): ModelData[] {
     // The full projection (no `fields`) is looked up by its array, which lives as long as the model's mapping;
     // other projections by their property names.
-    const full = columns === mapping.columns;
-    const key = full ? '' : `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
-    let reader = full ? this.fullReaders.get(columns) : this.readers.get(key);
+    const key =
+      columns === mapping.columns
+        ? undefined
+        : `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
+    let reader = key === undefined ? this.fullReaders.get(columns) : this.readers.get(key);
     if (!reader) {
       const converters: (readonly [string, ColumnReader])[] = [];
       for (const c of columns) {
@@ -584,7 +600,7 @@ export abstract class SqlConnector implements WhereDialect {
         if (read) converters.push([c.property, read]);
       }
       reader = {convert: compileRowConverter(converters)};
-      if (full) this.fullReaders.set(columns, reader);
+      if (key === undefined) this.fullReaders.set(columns, reader);
       else this.readers.set(key, reader);
     }
     // The driver's rows are fresh plain objects keyed by property (see selectItem): convert them in place rather
