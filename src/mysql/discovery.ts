@@ -12,8 +12,11 @@
  * - `generated` is a boolean; `DEFAULT_GENERATED` (a `DEFAULT CURRENT_TIMESTAMP` in MySQL 8) is not generated;
  * - `discoverUniqueKeys` reports the columns that are unique on their own (juggler turns each one into
  *   `index: {unique: true}`): a column of a composite or prefix unique index is not;
- * - ENUM and SET columns are `String` (the official connector returns the column type, which juggler cannot
- *   resolve), BLOB/BINARY/BIT columns `Buffer` (juggler's alias `Binary`), other geometries `Object`.
+ * - ENUM columns have the type `enum('a','b')`, as in the official connector, because that is what `lb4 discover` turns
+ *   into a string property with a JSON-schema `enum`; unlike the official connector, the name is also registered with
+ *   juggler as an alias of String (see {@link ValueTypeRegistry}), so `discoverAndBuildModels` builds working models
+ *   instead of failing on an unknown type. SET columns are `String` (lb4 discover has no form for them),
+ *   BLOB/BINARY/BIT columns `Buffer` (juggler's alias `Binary`), other geometries `Object`.
  */
 import type {Callback} from '../sql-connector/callbacks';
 import {InvalidFilterError} from '../sql-connector/errors';
@@ -92,7 +95,10 @@ export interface DiscoveredProperty {
   nullable: 'Y' | 'N';
   /** The server fills the column in: AUTO_INCREMENT, or a VIRTUAL / STORED (PERSISTENT) generated column. */
   generated: boolean;
-  /** The LoopBack type: `String`, `Number`, `Boolean`, `Date`, `Buffer`, `Object`, `GeoPoint`. */
+  /**
+   * The LoopBack type: `String`, `Number`, `Boolean`, `Date`, `Buffer`, `Object`, `GeoPoint`, or for an ENUM column
+   * its column type, `enum('a','b')` (see {@link propertyType}).
+   */
   type: string;
 }
 
@@ -395,7 +401,6 @@ const STRING_TYPES = new Set([
   'text',
   'mediumtext',
   'longtext',
-  'enum',
   'set',
   'time',
 ]);
@@ -429,13 +434,18 @@ const GEOMETRY_TYPES = new Set([
  * | TINYINT(1)                      | Number; Boolean with `treatTINYINT1AsTinyInt: false`   |
  * | BIT(1)                          | Buffer; Boolean with `treatBIT1AsBit: false`           |
  * | other integers, FLOAT, DOUBLE, DECIMAL, YEAR | Number (BIGINT and wide DECIMAL keep their precision and scale in dataPrecision / dataScale) |
- * | CHAR, VARCHAR, TEXT, ENUM, SET, TIME | String                                            |
+ * | ENUM('a','b')                   | `enum('a','b')`: the column type, keyword in lower case |
+ * | CHAR, VARCHAR, TEXT, SET, TIME  | String                                                 |
  * | DATE, DATETIME, TIMESTAMP       | Date                                                   |
  * | BINARY, VARBINARY, BLOB, BIT(n) | Buffer                                                 |
  * | JSON (MariaDB: LONGTEXT with json_valid) | Object                                        |
  * | POINT                           | GeoPoint                                               |
  * | other geometries                | Object                                                 |
  * | anything else                   | String                                                 |
+ *
+ * The ENUM type is what `lb4 discover` (@loopback/cli) looks for: a type starting with `enum` becomes
+ * `type: 'string'` with `jsonSchema: {enum: ['a', 'b']}`, which LoopBack's request validation enforces. Juggler knows
+ * the name once {@link discoverModelProperties} has registered it (see {@link ValueTypeRegistry}).
  */
 export function propertyType(
   dataType: string,
@@ -449,6 +459,7 @@ export function propertyType(
     return 'Boolean';
   if (type === 'bit' && full === 'bit(1)' && !treat.treatBIT1AsBit) return 'Boolean';
   if (type === 'bool' || type === 'boolean') return 'Boolean';
+  if (type === 'enum') return enumType(columnType);
   if (NUMBER_TYPES.has(type)) return 'Number';
   if (STRING_TYPES.has(type)) return 'String';
   if (BUFFER_TYPES.has(type)) return 'Buffer';
@@ -457,6 +468,20 @@ export function propertyType(
   if (type === 'point') return 'GeoPoint';
   if (GEOMETRY_TYPES.has(type)) return 'Object';
   return 'String';
+}
+
+/**
+ * The discovered type of an ENUM column: its column type with the keyword in lower case and the member list as the
+ * server wrote it, `enum('active','suspended')`. The lower-case `enum` prefix is what lb4 discover tests for.
+ */
+function enumType(columnType: string): string {
+  const full = columnType.trim();
+  return /^enum\(/i.test(full) ? 'enum' + full.slice(4) : 'String';
+}
+
+/** Whether a discovered type is the type of an ENUM column (see {@link propertyType}). */
+export function isEnumType(type: string): boolean {
+  return type.startsWith('enum(');
 }
 
 /** Whether EXTRA / GENERATION_EXPRESSION say the server fills the column in. */
@@ -561,6 +586,27 @@ export function mapUniqueKeyRows(rows: readonly Row[]): DiscoveredUniqueKey[] {
 // Running discovery
 // -------------------------------------------------------------------------------------------------------------------
 
+/**
+ * Juggler's registry of value types, as its ModelBuilder offers it (`defineValueType(type, aliases)`): a type name
+ * registered there resolves to that type in every model juggler builds. ENUM columns are discovered with the type
+ * `enum('a','b')`; registering each such name as an alias of String is what lets juggler's `discoverAndBuildModels`
+ * (and `buildModels` of discovered schemas) build a string property, where an unknown type name would become a
+ * placeholder model that fails on the first value.
+ */
+export interface ValueTypeRegistry {
+  defineValueType(type: unknown, aliases: string[]): void;
+}
+
+/** The value type registry of a juggler data source (its `modelBuilder`), or undefined when it has none. */
+export function valueTypeRegistry(dataSource: unknown): ValueTypeRegistry | undefined {
+  if (typeof dataSource !== 'object' || dataSource === null) return undefined;
+  const builder = (dataSource as {modelBuilder?: unknown}).modelBuilder;
+  if (typeof builder !== 'object' || builder === null) return undefined;
+  return typeof (builder as Partial<ValueTypeRegistry>).defineValueType === 'function'
+    ? (builder as ValueTypeRegistry)
+    : undefined;
+}
+
 /** What discovery needs from the connector. */
 export interface DiscoveryRunner {
   /** Runs a statement (through the connector's `execute` observers) and returns its rows. */
@@ -569,6 +615,8 @@ export interface DiscoveryRunner {
   server(): ServerInfo;
   /** The data source settings, for the treat* options. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** Where the ENUM type names are registered as String; none without a juggler data source. */
+  readonly valueTypes?: ValueTypeRegistry | undefined;
 }
 
 /**
@@ -614,7 +662,10 @@ export async function discoverModelProperties(
     json = jsonColumnsFromChecks(await runner.query(buildChecksQuery(table, owner)));
   }
   const treat = resolveTreatOptions(options, runner.settings);
-  return rows.map((row) => mapColumnRow(row, treat, json));
+  const properties = rows.map((row) => mapColumnRow(row, treat, json));
+  const enums = [...new Set(properties.map((p) => p.type).filter(isEnumType))];
+  if (enums.length > 0) runner.valueTypes?.defineValueType(String, enums);
+  return properties;
 }
 
 export async function discoverPrimaryKeys(

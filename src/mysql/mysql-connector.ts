@@ -719,6 +719,7 @@ export class MySQL extends SqlConnector {
       query: async (q) => this.getRows(await this.runSql(q.sql, q.params, {}, 'read')),
       server: () => this.server,
       settings: this.settings,
+      valueTypes: discovery.valueTypeRegistry(this.dataSource),
     };
   }
 

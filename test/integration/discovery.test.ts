@@ -236,7 +236,7 @@ describe('discovery (integration)', function () {
         c_text: 'String',
         c_mediumtext: 'String',
         c_longtext: 'String',
-        c_enum: 'String',
+        c_enum: "enum('small','medium','large')",
         c_set: 'String',
         c_date: 'Date',
         c_datetime: 'Date',
@@ -485,6 +485,9 @@ describe('discovery (integration)', function () {
         nullable: 'Y',
         generated: false,
       });
+      // What lb4 discover turns into a string property with jsonSchema {enum: [...]}.
+      assert.equal(allTypes.properties.cEnum.type, "enum('small','medium','large')");
+      assert.equal(allTypes.properties.cSet.type, 'String');
       const warehouse = schemas[`${db}.warehouse`];
       assert.equal(warehouse.properties.region.id, 1);
       assert.equal(warehouse.properties.code.id, 2);
@@ -502,6 +505,8 @@ describe('discovery (integration)', function () {
       );
       const {AllTypes, Customer, Warehouse} = models;
       assert.ok(AllTypes && Customer && Warehouse);
+      // The ENUM type name resolves to String (registered by discovery), not to a placeholder model.
+      assert.equal(AllTypes.definition.properties.cEnum.type, String);
 
       const customer = await Customer.create({email: 'ada@example.com', displayName: 'Ada'});
       assert.equal(typeof customer.id, 'number');

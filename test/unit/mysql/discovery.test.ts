@@ -12,6 +12,7 @@ import {
   discoverModelProperties,
   discoverUniqueKeys,
   discoveryArgs,
+  isEnumType,
   isGenerated,
   jsonColumnsFromChecks,
   mapColumnRow,
@@ -23,9 +24,11 @@ import {
   ownerOf,
   propertyType,
   resolveTreatOptions,
+  valueTypeRegistry,
   type DiscoveryQuery,
   type DiscoveryRunner,
   type TreatOptions,
+  type ValueTypeRegistry,
 } from '../../../src/mysql/discovery';
 import {MySQL} from '../../../src';
 import {UNKNOWN_SERVER, type ServerInfo} from '../../../src/mysql/server';
@@ -309,7 +312,9 @@ describe('mysql discovery (unit)', function () {
       ['varchar', 'varchar(255)', 'String', 'String'],
       ['text', 'text', 'String', 'String'],
       ['longtext', 'longtext', 'String', 'String'],
-      ['enum', "enum('a','b')", 'String', 'String'],
+      // lb4 discover reads ENUM members from a type that starts with `enum`.
+      ['enum', "enum('a','b')", "enum('a','b')", "enum('a','b')"],
+      ['ENUM', "ENUM('Yes','it''s, ok')", "enum('Yes','it''s, ok')", "enum('Yes','it''s, ok')"],
       ['set', "set('a','b')", 'String', 'String'],
       ['time', 'time(3)', 'String', 'String'],
       ['date', 'date', 'Date', 'Date'],
@@ -333,6 +338,13 @@ describe('mysql discovery (unit)', function () {
         assert.equal(propertyType(dataType, columnType, FLIPPED), flipped);
       });
     }
+
+    it('isEnumType: the discovered type of ENUM columns only', function () {
+      assert.equal(isEnumType(propertyType('enum', "enum('a')")), true);
+      for (const type of ['String', 'Number', 'Object', 'enumeration', "set('a')"]) {
+        assert.equal(isEnumType(type), false, type);
+      }
+    });
 
     it('each treat* option only changes its own type', function () {
       const only = (key: keyof TreatOptions) => ({...NO, [key]: !NO[key]});
@@ -510,6 +522,7 @@ describe('mysql discovery (unit)', function () {
     function fakeRunner(
       server: ServerInfo,
       answers: Record<string, unknown>[][],
+      valueTypes?: ValueTypeRegistry,
     ): DiscoveryRunner & {seen: DiscoveryQuery[]} {
       const seen: DiscoveryQuery[] = [];
       return {
@@ -520,7 +533,12 @@ describe('mysql discovery (unit)', function () {
         },
         server: () => server,
         settings: {treatCHAR1AsString: true},
+        valueTypes,
       };
+    }
+    function fakeRegistry(): ValueTypeRegistry & {defined: [unknown, string[]][]} {
+      const defined: [unknown, string[]][] = [];
+      return {defined, defineValueType: (type, aliases) => void defined.push([type, aliases])};
     }
     const MARIADB: ServerInfo = {...UNKNOWN_SERVER, flavor: 'mariadb', version: '10.11.0'};
     const column = (columnName: string, dataType: string, columnType = dataType) => ({
@@ -563,6 +581,44 @@ describe('mysql discovery (unit)', function () {
         ['Object', 'String'],
       );
       assert.deepEqual(mysql.seen, [buildColumnsQuery('t', undefined)]);
+    });
+
+    it('registers the ENUM types with juggler as String, each once', async function () {
+      const registry = fakeRegistry();
+      const runner = fakeRunner(
+        MARIADB,
+        [
+          [
+            column('status', 'enum', "enum('on','off')"),
+            column('size', 'enum', "enum('s','m')"),
+            column('again', 'enum', "enum('on','off')"),
+            column('tags', 'set', "set('a','b')"),
+            column('n', 'int', 'int(11)'),
+          ],
+        ],
+        registry,
+      );
+      const props = await discoverModelProperties(runner, 't', {});
+      assert.deepEqual(
+        props.map((p) => p.type),
+        ["enum('on','off')", "enum('s','m')", "enum('on','off')", 'String', 'Number'],
+      );
+      assert.deepEqual(registry.defined, [[String, ["enum('on','off')", "enum('s','m')"]]]);
+
+      const none = fakeRegistry();
+      await discoverModelProperties(fakeRunner(MARIADB, [[column('n', 'int')]], none), 't', {});
+      assert.deepEqual(none.defined, []);
+      // Without a registry (no juggler data source) the types are the same.
+      const bare = fakeRunner(MARIADB, [[column('status', 'enum', "enum('on','off')")]]);
+      assert.equal((await discoverModelProperties(bare, 't', {}))[0]?.type, "enum('on','off')");
+    });
+
+    it("valueTypeRegistry: a data source's modelBuilder with defineValueType", function () {
+      const builder = {defineValueType: () => undefined};
+      assert.equal(valueTypeRegistry({modelBuilder: builder}), builder);
+      for (const ds of [undefined, null, 'db', {}, {modelBuilder: null}, {modelBuilder: {}}]) {
+        assert.equal(valueTypeRegistry(ds), undefined, JSON.stringify(ds));
+      }
     });
 
     it('rejects a missing table name before running anything', async function () {
