@@ -23,6 +23,8 @@ const LOOP_MS = 4000;
 const INTERVAL_MS = 5;
 const FAULT_AT_MS = 1200;
 const OUTAGE_MS = 500;
+/** The loop goes on at least this long after the server is back (a MySQL restart takes longer than MariaDB's). */
+const AFTER_READY_MS = 1500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const verbose = !!process.env.FAULTS_VERBOSE;
@@ -103,8 +105,9 @@ describe('faults: server restart under load', function () {
   }
 
   /**
-   * Fires one create every INTERVAL_MS for LOOP_MS without waiting for the previous ones, runs `fault` at
-   * FAULT_AT_MS, then waits (at most SETTLE_MS) for the calls still in flight.
+   * Fires one create every INTERVAL_MS for LOOP_MS (and at least AFTER_READY_MS after the fault is over) without
+   * waiting for the previous ones, runs `fault` at FAULT_AT_MS, then waits (at most SETTLE_MS) for the calls still in
+   * flight.
    */
   async function writeLoop(
     Model: any,
@@ -114,8 +117,16 @@ describe('faults: server restart under load', function () {
     const pending: Promise<void>[] = [];
     const t0 = Date.now();
     let faulted: Promise<FaultTimes> | undefined;
-    for (let seq = 1; Date.now() - t0 < LOOP_MS; seq++) {
-      if (!faulted && Date.now() - t0 >= FAULT_AT_MS) faulted = fault();
+    let readyAt = Infinity;
+    const goOn = () => Date.now() - t0 < LOOP_MS || Date.now() - readyAt < AFTER_READY_MS;
+    for (let seq = 1; goOn(); seq++) {
+      if (!faulted && Date.now() - t0 >= FAULT_AT_MS) {
+        faulted = fault();
+        faulted.then(
+          (t) => (readyAt = t.ready),
+          () => (readyAt = -Infinity),
+        );
+      }
       const o: Outcome = {seq, started: Date.now()};
       outcomes.push(o);
       pending.push(

@@ -25,8 +25,6 @@ const TLS_PASSWORD = 'tls-secret';
 const SETTLE_MS = 10000;
 const CONNECT_TIMEOUT_MS = 4000;
 
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
-
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, {cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000});
 }
@@ -144,28 +142,30 @@ describe('faults: TLS to a private server', function () {
 
   before(async function () {
     this.timeout(90000);
-    // As root, the server runs as `mysql`, which must read the certificate files: a TMPDIR under /root would not do.
-    const base = process.env.PRIVATE_SERVER_TMPDIR ?? (isRoot() ? '/tmp' : os.tmpdir());
-    tmp = fs.mkdtempSync(path.join(base, 'lbts-tls-'));
-    fs.chmodSync(tmp, 0o755);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-tls-'));
     makeCa(tmp, 'ca', 'lbts throw-away test CA');
     makeCa(tmp, 'wrong-ca', 'lbts unrelated test CA');
     makeServerCert(tmp);
-    for (const file of ['ca.pem', 'server-cert.pem', 'server-key.pem']) {
-      fs.chmodSync(path.join(tmp, file), 0o644);
-    }
-    caPem = fs.readFileSync(path.join(tmp, 'ca.pem'), 'utf8');
-    wrongCaPem = fs.readFileSync(path.join(tmp, 'wrong-ca.pem'), 'utf8');
+    const pem = (file: string) => fs.readFileSync(path.join(tmp as string, file), 'utf8');
+    caPem = pem('ca.pem');
+    wrongCaPem = pem('wrong-ca.pem');
 
+    // The certificates go into the server's own directory (inside its chroot, for MySQL 9.7 and MariaDB 11.8).
+    const certs = ['ca.pem', 'server-cert.pem', 'server-key.pem'];
     server = await startPrivateServer({
-      extraArgs: [
-        `--ssl-ca=${path.join(tmp, 'ca.pem')}`,
-        `--ssl-cert=${path.join(tmp, 'server-cert.pem')}`,
-        `--ssl-key=${path.join(tmp, 'server-key.pem')}`,
+      files: Object.fromEntries(certs.map((file) => [file, pem(file)])),
+      options: (dir) => [
+        `ssl-ca=${dir}/ca.pem`,
+        `ssl-cert=${dir}/server-cert.pem`,
+        `ssl-key=${dir}/server-key.pem`,
       ],
     });
-    const [haveSsl] = await server.query("SHOW GLOBAL VARIABLES LIKE 'have_ssl'");
-    assert.equal(haveSsl?.Value, 'YES', `the server did not enable TLS:\n${server.logTail()}`);
+    const [cert] = await server.query('SELECT @@ssl_cert AS c');
+    assert.match(
+      String(cert?.c),
+      /server-cert\.pem$/,
+      `TLS is not configured:\n${server.logTail()}`,
+    );
     await server.query(`CREATE DATABASE ${DATABASE}`);
     await server.query(
       `CREATE USER '${TLS_USER}'@'127.0.0.1' IDENTIFIED BY '${TLS_PASSWORD}' REQUIRE SSL`,
@@ -231,6 +231,11 @@ describe('faults: TLS to a private server', function () {
       `${what}: SELECT`,
     );
     assert.equal(row.u, `${TLS_USER}@127.0.0.1`);
+    // MySQL 8+ logs a password user in with caching_sha2_password, the only password plugin MySQL 9 enables.
+    const [{plugin}] = await (server as PrivateServer).query(
+      `SELECT plugin FROM mysql.user WHERE user = '${TLS_USER}'`,
+    );
+    if (ds.connector.server.flavor === 'mysql') assert.equal(plugin, 'caching_sha2_password', what);
     assert.equal(row.d, DATABASE);
   }
 
@@ -322,11 +327,16 @@ describe('faults: TLS to a private server', function () {
     // connectionLimit still comes from the settings: 4 parallel sleeps share 3 connections, all of them TLS.
     const pool = ds.connector.client;
     assert.equal(pool?.config?.connectionLimit, 3);
+    // MySQL 8+ keeps session status in performance_schema only; MariaDB in information_schema.
+    const status =
+      ds.connector.server.flavor === 'mysql'
+        ? 'performance_schema.session_status'
+        : 'information_schema.SESSION_STATUS';
     const ciphers = await within(
       Promise.all(
         [1, 2, 3, 4].map(() =>
           ds.connector.execute(
-            "SELECT VARIABLE_VALUE AS c, CONNECTION_ID() AS id, SLEEP(0.2) AS s FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'",
+            `SELECT VARIABLE_VALUE AS c, CONNECTION_ID() AS id, SLEEP(0.2) AS s FROM ${status} WHERE VARIABLE_NAME = 'Ssl_cipher'`,
           ),
         ),
       ),

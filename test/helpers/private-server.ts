@@ -1,20 +1,32 @@
 /*
- * A private, throw-away MariaDB server on a free loopback port, for fault-injection tests that stop, kill and
- * restart the server. It never touches the shared server: `--defaults-file` is always the first argument (so
- * /etc/mysql is never read), the pid file, socket and data directory live in a temporary directory, and every
- * process is handled by its own pid. See ../shared/spec/cluster-notes.md for the pitfalls this avoids.
+ * A private, throw-away server on a free loopback port, for fault-injection tests that stop, kill and restart the
+ * server, and for `npm run server` (../servers/server.ts). Any kind of ../servers/kinds.ts: the system's MariaDB, or
+ * MySQL 9.7 / MariaDB 11.8 in their chroots. It never touches the shared server: `--defaults-file` is always the
+ * first argument (so /etc/mysql is never read), the pid file, socket and data directory live in a directory of its
+ * own, and every process is handled by its own pid. See ../shared/spec/cluster-notes.md and servers.md.
  */
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
-import {exited, freePort, installDataDir} from './processes';
+import {exited, freePort, run} from './processes';
+import {
+  command,
+  ensureInstalled,
+  inChroot,
+  isRoot,
+  privateKind,
+  type ServerKind,
+  serverPath,
+} from '../servers/kinds';
 
 export interface PrivateServer {
   readonly host: '127.0.0.1';
   readonly port: number;
-  /** The pid of the running mariadbd (of the last start). */
+  /** The kind of server (`mysql-9.7`, `mariadb-11.8`, `mariadb-10.11`). */
+  readonly kind: ServerKind;
+  /** The pid of the running server (of the last start). */
   readonly pid: number;
   /** The temporary directory: data directory, config, pid file, socket and error log. */
   readonly dir: string;
@@ -33,10 +45,10 @@ export interface PrivateServer {
   query(sql: string, database?: string): Promise<any>;
 }
 
-const MARIADBD = process.env.MARIADBD ?? '/usr/sbin/mariadbd';
 const READY_TIMEOUT_MS = 30000;
 const STOP_TIMEOUT_MS = 30000;
 const KILL_TIMEOUT_MS = 10000;
+const INIT_TIMEOUT_MS = 90000;
 
 /** Servers still running, SIGKILLed (by pid) and removed if the test process exits without destroying them. */
 const live = new Set<{pid: () => number | undefined; dir: string}>();
@@ -57,8 +69,6 @@ process.on('exit', () => {
     }
   }
 });
-
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,25 +92,46 @@ function probe(port: number): Promise<string> {
 }
 
 export interface PrivateServerOptions {
+  /** Which server to start: LBTS_SERVER (`mysql-9.7`, `mariadb-11.8`, `mariadb-10.11`), else the system's MariaDB. */
+  kind?: ServerKind;
+  /** Files written into the server's directory before it starts (certificates...), readable by the server. */
+  files?: Readonly<Record<string, string>>;
   /**
-   * Extra mariadbd command-line arguments (e.g. `['--ssl-ca=/tmp/x/ca.pem']`), given after `--defaults-file` on
-   * every start and restart. Root must still be able to log in over plain TCP, which the readiness probe does.
-   * Files they name must be readable by the server's user (`mysql` when the tests run as root).
+   * Extra option-file lines (`ssl-ca=...`), on every start and restart. `dir` is the server's directory as the server
+   * sees it (inside its chroot), where `files` are. Root must still be able to log in over plain TCP, which the
+   * readiness probe does.
    */
-  extraArgs?: readonly string[];
+  options?: (dir: string) => readonly string[];
+  /**
+   * Leaves the server running when this process exits (for `npm run server`): it is then stopped with
+   * stopServerByPid(), from any process.
+   */
+  detached?: boolean;
+}
+
+/** The directory a private server of `k` lives in: inside its chroot, or under /tmp for the system's server. */
+function makeServerDir(k: ServerKind): string {
+  if (inChroot(k)) {
+    const base = path.join(k.root, 'var/lib/lbts');
+    fs.mkdirSync(base, {recursive: true});
+    return fs.mkdtempSync(path.join(base, 'srv-'));
+  }
+  // As root, the server runs as `mysql`, which must be able to reach the directory: a TMPDIR under /root would not do.
+  const base = process.env.PRIVATE_SERVER_TMPDIR ?? (isRoot() ? '/tmp' : os.tmpdir());
+  return fs.mkdtempSync(path.join(base, 'lbts-mdb-'));
 }
 
 /**
- * Creates a temporary data directory, initializes it with mariadb-install-db, starts mariadbd on a free loopback
- * port and waits until root (no password) can log in over TCP.
+ * Creates a data directory for a server of `options.kind`, initializes it, starts the server on a free loopback port
+ * and waits until root (no password) can log in over TCP. A chroot kind's chroot is built first when missing.
  */
 export async function startPrivateServer(
   options: PrivateServerOptions = {},
 ): Promise<PrivateServer> {
-  const extraArgs = [...(options.extraArgs ?? [])];
-  // As root, the server runs as `mysql`, which must be able to reach the directory: a TMPDIR under /root would not do.
-  const base = process.env.PRIVATE_SERVER_TMPDIR ?? (isRoot() ? '/tmp' : os.tmpdir());
-  const dir = fs.mkdtempSync(path.join(base, 'lbts-mdb-'));
+  const k = options.kind ?? privateKind();
+  await ensureInstalled(k);
+  const dir = makeServerDir(k);
+  const inner = serverPath(k, dir);
   const datadir = path.join(dir, 'data');
   const cnf = path.join(dir, 'my.cnf');
   const errorLog = path.join(dir, 'error.log');
@@ -109,35 +140,38 @@ export async function startPrivateServer(
   let child: ChildProcess | undefined;
 
   try {
-    // As root, mariadbd runs as `mysql` (it refuses root without user=root, and the datadir must be theirs).
-    const asUser = isRoot() ? 'mysql' : os.userInfo().username;
-    if (isRoot()) {
+    // The system's server runs as `mysql` when we are root (it refuses root unless told); a chroot has no such user.
+    const asUser = !isRoot() ? os.userInfo().username : inChroot(k) ? 'root' : 'mysql';
+    if (isRoot() && !inChroot(k)) {
       fs.chmodSync(dir, 0o755);
       execFileSync('chown', ['mysql:mysql', dir]);
+    }
+    for (const [name, content] of Object.entries(options.files ?? {})) {
+      fs.writeFileSync(path.join(dir, name), content, {mode: 0o644});
     }
     const port = await freePort();
     fs.writeFileSync(
       cnf,
       [
-        '[mariadbd]',
+        k.group,
         `user=${asUser}`,
-        `datadir=${datadir}`,
-        `socket=${path.join(dir, 'mysqld.sock')}`,
-        `pid-file=${path.join(dir, 'mysqld.pid')}`,
-        `log-error=${errorLog}`,
+        `datadir=${inner}/data`,
+        `socket=${inner}/mysqld.sock`,
+        `pid-file=${inner}/mysqld.pid`,
+        `log-error=${inner}/error.log`,
         `port=${port}`,
         'bind-address=127.0.0.1',
-        'skip-name-resolve',
-        'skip-log-bin',
-        'innodb-buffer-pool-size=32M',
-        'innodb-log-file-size=16M',
         'innodb-flush-log-at-trx-commit=1',
         'max-connections=200',
+        ...k.baseOptions,
+        ...(options.options?.(inner) ?? []),
         '',
       ].join('\n'),
     );
     fs.chmodSync(cnf, 0o644);
-    await installDataDir(datadir, asUser);
+    const init = command(k, k.initCommand(`${inner}/data`, `${inner}/my.cnf`, asUser));
+    await run(init.file, init.args, INIT_TIMEOUT_MS);
+    if (isRoot() && !inChroot(k)) execFileSync('chown', ['-R', 'mysql:mysql', datadir]);
 
     const logTail = (lines = 20): string => {
       try {
@@ -149,25 +183,27 @@ export async function startPrivateServer(
 
     const start = async (): Promise<void> => {
       // --defaults-file must be the first argument, so that /etc/mysql (the shared server's config) is never read.
-      const proc = spawn(MARIADBD, [`--defaults-file=${cnf}`, ...extraArgs], {stdio: 'ignore'});
+      const launch = command(k, [k.daemon, `--defaults-file=${inner}/my.cnf`]);
+      const proc = spawn(launch.file, launch.args, {stdio: 'ignore', detached: !!options.detached});
+      if (options.detached) proc.unref();
       proc.on('error', () => undefined);
       child = proc;
       if (proc.pid === undefined) {
         await exited(proc, 1000);
-        throw new Error(`could not start ${MARIADBD}`);
+        throw new Error(`could not start ${k.name} (${k.daemon})`);
       }
       const deadline = Date.now() + READY_TIMEOUT_MS;
       let last: unknown;
       for (;;) {
         if (proc.exitCode !== null || proc.signalCode !== null) {
           throw new Error(
-            `mariadbd (pid ${proc.pid}) on port ${port} exited (${proc.exitCode ?? proc.signalCode}) before accepting connections:\n${logTail()}`,
+            `${k.name} (pid ${proc.pid}) on port ${port} exited (${proc.exitCode ?? proc.signalCode}) before accepting connections:\n${logTail()}`,
           );
         }
         try {
           const d = await probe(port);
           // Make sure that it is our server that answers on this port, not another one.
-          if (path.resolve(d) !== path.resolve(datadir)) {
+          if (path.resolve(d) !== path.resolve(inner, 'data')) {
             throw new Error(
               `port ${port} is answered by a server with datadir ${d}, not ${datadir}`,
             );
@@ -181,7 +217,7 @@ export async function startPrivateServer(
           proc.kill('SIGKILL');
           await exited(proc, KILL_TIMEOUT_MS);
           throw new Error(
-            `mariadbd (pid ${proc.pid}) on port ${port} did not accept connections within ${READY_TIMEOUT_MS} ms ` +
+            `${k.name} (pid ${proc.pid}) on port ${port} did not accept connections within ${READY_TIMEOUT_MS} ms ` +
               `(last error: ${(last as Error)?.message}):\n${logTail()}`,
           );
         }
@@ -199,7 +235,7 @@ export async function startPrivateServer(
       process.kill(proc.pid as number, 'SIGKILL');
       if (!(await exited(proc, KILL_TIMEOUT_MS))) {
         throw new Error(
-          `mariadbd (pid ${proc.pid}) still runs ${KILL_TIMEOUT_MS} ms after SIGKILL`,
+          `${k.name} (pid ${proc.pid}) still runs ${KILL_TIMEOUT_MS} ms after SIGKILL`,
         );
       }
     };
@@ -211,16 +247,18 @@ export async function startPrivateServer(
       if (await exited(proc, STOP_TIMEOUT_MS)) return;
       await kill();
       throw new Error(
-        `mariadbd (pid ${proc.pid}) did not shut down within ${STOP_TIMEOUT_MS} ms of SIGTERM; it was SIGKILLed:\n${logTail()}`,
+        `${k.name} (pid ${proc.pid}) did not shut down within ${STOP_TIMEOUT_MS} ms of SIGTERM; it was SIGKILLed:\n${logTail()}`,
       );
     };
 
     await start();
+    if (options.detached) live.delete(entry);
 
     const server: PrivateServer = {
       host: '127.0.0.1',
       port,
       dir,
+      kind: k,
       get pid() {
         return child?.pid as number;
       },
@@ -269,4 +307,48 @@ export async function startPrivateServer(
     fs.rmSync(dir, {recursive: true, force: true});
     throw err;
   }
+}
+
+/** The command line of a running process, or undefined. */
+function commandLine(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops a server that startPrivateServer() started (detached or not), given only its pid, and removes its directory.
+ * It refuses any process that is not one of ours: its command line must name a `my.cnf` in a private server's
+ * directory.
+ */
+export async function stopServerByPid(pid: number): Promise<string> {
+  const argv = commandLine(pid);
+  if (!argv) throw new Error(`no process with pid ${pid}`);
+  const defaults = argv
+    .find((a) => a.startsWith('--defaults-file='))
+    ?.slice('--defaults-file='.length);
+  const ours = defaults && /\/(lbts-mdb-|srv-)[^/]+\/my\.cnf$/.test(defaults);
+  if (!defaults || !ours) {
+    throw new Error(`pid ${pid} is not a private test server (${argv.join(' ')}): not stopping it`);
+  }
+  // A chroot's server sees its own root: /proc/<pid>/root leads back to the host path.
+  const root = fs.readlinkSync(`/proc/${pid}/root`);
+  const dir = path.join(root, path.dirname(defaults));
+  const gone = async (ms: number): Promise<boolean> => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (!commandLine(pid)) return true;
+      await sleep(100);
+    }
+    return !commandLine(pid);
+  };
+  process.kill(pid, 'SIGTERM');
+  if (!(await gone(STOP_TIMEOUT_MS))) {
+    process.kill(pid, 'SIGKILL');
+    await gone(KILL_TIMEOUT_MS);
+  }
+  fs.rmSync(dir, {recursive: true, force: true});
+  return dir;
 }
