@@ -69,11 +69,8 @@ describe('lifecycle (integration)', function () {
     const ds = makeDataSource(dataSourceSettings(db));
     await ds.connect();
     const [{v}] = await ds.execute('SELECT VERSION() AS v');
-    assert.equal(ds.connector.server.flavor, /mariadb/i.test(v) ? 'mariadb' : 'mysql');
-    // The local development server is MariaDB 10.11.
-    if (!process.env.MYSQL_URL && !process.env.MYSQL_HOST) {
-      assert.equal(ds.connector.server.flavor, 'mariadb');
-    }
+    const [{c}] = await ds.execute('SELECT @@version_comment AS c');
+    assert.equal(ds.connector.server.flavor, /mariadb/i.test(`${v} ${c}`) ? 'mariadb' : 'mysql');
     const [, major, minor, patch] = /(\d+)\.(\d+)\.(\d+)/.exec(String(v).replace(/^5\.5\.5-/, ''))!;
     assert.equal(ds.connector.server.version, `${major}.${minor}.${patch}`);
   });

@@ -793,13 +793,13 @@ describe('safety (integration, property-based)', function () {
 
   const COLUMNS = ['id', 'name', 'age', 'active', 'born', 'meta', 'tags'];
   const rowHash = (alias: string, columns: readonly string[]) =>
-    `MD5(CONCAT_WS(0x1f, ${columns.map((c) => `IFNULL(${alias}.\`${c}\`, 0x00)`).join(', ')}))`;
+    `SHA2(CONCAT_WS(0x1f, ${columns.map((c) => `IFNULL(${alias}.\`${c}\`, 0x00)`).join(', ')}), 256)`;
 
   /** Row count, checksum of every row, the canary table and the list of tables. */
   async function fingerprint(): Promise<string> {
     const [rows] = await check.query(
       `SELECT (SELECT COUNT(*) FROM \`${MODEL}\`) AS n,
-        (SELECT MD5(GROUP_CONCAT(${rowHash('t', COLUMNS)} ORDER BY t.id SEPARATOR ',')) FROM \`${MODEL}\` t) AS h,
+        (SELECT SHA2(GROUP_CONCAT(${rowHash('t', COLUMNS)} ORDER BY t.id SEPARATOR ','), 256) FROM \`${MODEL}\` t) AS h,
         (SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES
           WHERE TABLE_SCHEMA = DATABASE()) AS tables,
         (SELECT GROUP_CONCAT(v) FROM x) AS canary`,

@@ -103,8 +103,12 @@ describe('transaction (integration)', function () {
     const [{level}] = await single.connector.execute(TRX_LEVEL_SQL, [], {transaction: tx});
     assert.equal(level, 'SERIALIZABLE');
     await tx.commit();
-    const [{l}] = await single.execute('SELECT @@SESSION.tx_isolation AS l');
-    assert.equal(l, 'REPEATABLE-READ');
+    // MySQL 8+ and MariaDB 11.1+ name it transaction_isolation, MariaDB before 11.1 tx_isolation.
+    const levels = await single.execute(
+      "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_isolation', 'tx_isolation')",
+    );
+    assert.ok(levels.length > 0);
+    for (const {Value} of levels) assert.equal(Value, 'REPEATABLE-READ');
     // The next transaction on the single connection has the server's default level.
     await single.execute('START TRANSACTION');
     try {
