@@ -9,6 +9,11 @@ export {
   MySqlError,
   ISOLATION_LEVELS,
   type IsolationLevel,
+  type JugglerSettings,
+  type MySqlConnectionSettings,
+  type MySqlConnectorModule,
+  type MySqlDriverSettings,
+  type MySqlNodeSettings,
   type MySqlSettings,
   type ServerInfo,
 } from './mysql';

@@ -1,5 +1,14 @@
 export {MySQL} from './mysql-connector';
 export {MySqlError, toMySqlError} from './errors';
-export {resolveSettings, type MySqlSettings, type ResolvedSettings} from './settings';
+export {
+  resolveSettings,
+  type JugglerSettings,
+  type MySqlConnectionSettings,
+  type MySqlConnectorModule,
+  type MySqlDriverSettings,
+  type MySqlNodeSettings,
+  type MySqlSettings,
+  type ResolvedSettings,
+} from './settings';
 export type {ServerInfo} from './server';
 export {ISOLATION_LEVELS, type IsolationLevel} from './transaction';

@@ -38,7 +38,12 @@ import {buildArrayContains, buildJsonPath, buildMySqlOperator, MYSQL_OPERATORS} 
 import * as discovery from './discovery';
 import type {DiscoveryOptions as DOpts, DiscoveryRunner} from './discovery';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
-import {resolveSettings, type MySqlSettings, type ResolvedSettings} from './settings';
+import {
+  resolveSettings,
+  warnUnknownSettings,
+  type MySqlSettings,
+  type ResolvedSettings,
+} from './settings';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
 import {columnReader, escapeName, toColumnValue} from './type-mapping';
 
@@ -87,6 +92,7 @@ export class MySQL extends SqlConnector {
   constructor(settings: Readonly<MySqlSettings>) {
     super(settings);
     this.resolved = resolveSettings(settings);
+    warnUnknownSettings(settings);
   }
 
   /** The mysql2 pool (undefined until connected). */

@@ -1,105 +1,194 @@
 import type {PoolOptions, SslOptions} from 'mysql2';
+import type {Callback} from '../sql-connector/callbacks';
+import type {DataSourceLike} from '../sql-connector/juggler-types';
 
 /**
  * Data source settings of the MySQL connector. The names are the official `loopback-connector-mysql`'s, so an
- * existing `datasources.json` keeps working.
+ * existing `datasources.json` keeps working. Only the names listed here are accepted: a misspelt one
+ * (`conectionLimit`) is a type error, and at run time a warning (`LB_MYSQL_UNKNOWN_SETTING`, see
+ * {@link findUnknownSettings}). Other mysql2 options go under `mysql2`.
  *
  * ```ts
- * const ds = new juggler.DataSource({
- *   connector: require('loopback-connector-mysql-ts'),
+ * import {juggler} from '@loopback/repository';
+ * import * as mysqlConnector from 'loopback-connector-mysql-ts';
+ *
+ * const settings: mysqlConnector.MySqlSettings = {
+ *   connector: mysqlConnector,
  *   url: 'mysql://app:secret@db.internal:3306/shop',
  *   connectionLimit: 20,
- * });
+ * };
+ * const ds = new juggler.DataSource(settings);
  * ```
+ *
+ * Every optional setting also accepts `undefined`, which means "not set" (so `url: process.env.MYSQL_URL` type-checks
+ * with `exactOptionalPropertyTypes`).
  */
-export interface MySqlSettings {
+export type MySqlSettings = MySqlConnectionSettings & MySqlDriverSettings & JugglerSettings;
+
+/** The settings the connector reads itself. */
+export type MySqlConnectionSettings = {
   /**
    * `mysql://user:password@host:port/database?option=value`. Merged with the other settings: the parts the URL
    * gives win over `host`, `port`, `user`, `password` and `database`, and its query options over the same settings.
    */
-  url?: string;
+  url?: string | undefined;
   /** Server host name or address. Default `localhost`. Alias: `hostname`. */
-  host?: string;
-  hostname?: string;
+  host?: string | undefined;
+  /** Alias of `host`. */
+  hostname?: string | undefined;
   /** Server TCP port. Default `3306`. */
-  port?: number | string;
+  port?: number | string | undefined;
   /** Path of a Unix socket; replaces `host` and `port`. */
-  socketPath?: string;
+  socketPath?: string | undefined;
   /** User name. Alias: `username`. */
-  user?: string;
-  username?: string;
+  user?: string | undefined;
+  /** Alias of `user`. */
+  username?: string | undefined;
   /** Password. Never logged and never part of an error message. */
-  password?: string;
+  password?: string | undefined;
   /** The database (schema) to use. Alias: `db`. */
-  database?: string;
-  db?: string;
+  database?: string | undefined;
+  /** Alias of `database`. */
+  db?: string | undefined;
   /** Most connections the pool opens. Default `10`. */
-  connectionLimit?: number;
+  connectionLimit?: number | undefined;
   /** Most calls waiting for a connection before new ones fail at once; `0` is unbounded. Default `0`. */
-  queueLimit?: number;
+  queueLimit?: number | undefined;
   /** Milliseconds to wait for the TCP connection and handshake. Default `10000`. */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /** Connection character set. Default `utf8mb4`, so 4-byte characters (emoji) round-trip. */
-  charset?: string;
+  charset?: string | undefined;
   /** Connection collation, e.g. `utf8mb4_unicode_ci`; wins over `charset`. */
-  collation?: string;
+  collation?: string | undefined;
   /** Time zone of DATETIME values: `Z` (UTC, default), `local`, or an offset such as `+05:30`. */
-  timezone?: string;
+  timezone?: string | undefined;
   /** TLS: an options object (`ca`, `cert`, `key` as PEM text...), a mysql2 profile name, or `true`. */
-  ssl?: string | boolean | SslOptions;
+  ssl?: string | boolean | SslOptions | undefined;
   /** Return BIGINT and DECIMAL values that do not fit a JS number as strings. Default `true`. */
-  supportBigNumbers?: boolean;
+  supportBigNumbers?: boolean | undefined;
   /** Return every BIGINT and DECIMAL value as a string. Default `false`. */
-  bigNumberStrings?: boolean;
+  bigNumberStrings?: boolean | undefined;
   /** Return DATE/DATETIME/TIMESTAMP values as strings instead of Dates. Default `false`. */
-  dateStrings?: boolean | Array<'TIMESTAMP' | 'DATETIME' | 'DATE'>;
+  dateStrings?: boolean | Array<'TIMESTAMP' | 'DATETIME' | 'DATE'> | undefined;
+  /** mysql2 connection flags added to the connector's (`'COMPRESS'`, `'-MULTI_STATEMENTS'`): a list or `'A,B'`. */
+  flags?: string | readonly string[] | undefined;
   /** Create the database at connect time when it does not exist. Default `false`. */
-  createDatabase?: boolean;
-  /** Do not connect in `initialize`; connect on the first call instead. Default `false`. */
-  lazyConnect?: boolean;
+  createDatabase?: boolean | undefined;
+  /**
+   * Do not connect in `initialize`; connect on the first call instead. Default `false`. Juggler reads it too.
+   */
+  lazyConnect?: boolean | undefined;
   /** Milliseconds a call waits for a free pool connection before it fails with 503. Default `10000`; `0` waits forever. */
-  acquireTimeout?: number;
+  acquireTimeout?: number | undefined;
   /** Milliseconds a statement may run before it is stopped (504). Default `0` (no limit); per call: `options.timeout`. */
-  queryTimeout?: number;
+  queryTimeout?: number | undefined;
   /** How often an autocommit statement rolled back by a deadlock or lock-wait timeout runs again. Default `3`. */
-  deadlockRetries?: number;
+  deadlockRetries?: number | undefined;
   /**
    * Read replicas of the primary (`host`/`port`/`url`...): reads outside transactions go to them, writes and
    * transactions to the primary. Each entry is `{host, port, user?, password?, ssl?}` or a `mysql://` url; other
    * settings are the primary's.
    */
-  replicas?: readonly (string | MySqlNodeSettings)[];
+  replicas?: readonly (string | MySqlNodeSettings)[] | undefined;
   /** The equal nodes of a multi-primary cluster (Galera), instead of `host`/`port`: statements go to a live node. */
-  nodes?: readonly (string | MySqlNodeSettings)[];
+  nodes?: readonly (string | MySqlNodeSettings)[] | undefined;
   /** How reads pick a replica: `RR` (round robin, default), `RANDOM` or `ORDER` (the first live one). */
-  replicaSelector?: 'RR' | 'RANDOM' | 'ORDER';
+  replicaSelector?: 'RR' | 'RANDOM' | 'ORDER' | undefined;
   /** How statements pick a node of `nodes`: `ORDER` (default: stay on the first live node), `RR` or `RANDOM`. */
-  nodeSelector?: 'RR' | 'RANDOM' | 'ORDER';
+  nodeSelector?: 'RR' | 'RANDOM' | 'ORDER' | undefined;
   /** Milliseconds after a write during which this data source reads from the primary. Default `0`. */
-  readYourWritesMs?: number;
+  readYourWritesMs?: number | undefined;
   /** Seconds a replica may lag (Seconds_Behind_Master) before it leaves rotation; unset: no check. */
-  maxReplicaLag?: number;
+  maxReplicaLag?: number | undefined;
   /** Milliseconds between replica lag checks. Default `1000`. */
-  lagCheckInterval?: number;
+  lagCheckInterval?: number | undefined;
   /** Milliseconds a replica or node that failed stays out of rotation. Default `5000`. */
-  restoreNodeTimeout?: number;
-  /** Accepted for compatibility; SQL logging is `DEBUG=loopback:connector:mysql`. Never turns on packet dumps. */
-  debug?: boolean;
+  restoreNodeTimeout?: number | undefined;
+  /** Discovery: `true` (default): TINYINT(1) is a Number; `false`: a Boolean. A call's options win. */
+  treatTINYINT1AsTinyInt?: boolean | 'true' | 'false' | undefined;
+  /** Discovery: `false` (default): CHAR(1) is a Boolean; `true`: a String. A call's options win. */
+  treatCHAR1AsString?: boolean | 'true' | 'false' | undefined;
+  /** Discovery: `true` (default): BIT(1) is a Buffer; `false`: a Boolean. A call's options win. */
+  treatBIT1AsBit?: boolean | 'true' | 'false' | undefined;
+  /**
+   * Accepted for compatibility; SQL logging is `DEBUG=loopback:connector:mysql`. Never turns on packet dumps.
+   * Juggler logs its settings when it is set.
+   */
+  debug?: boolean | undefined;
   /** Any other mysql2 pool option (`enableKeepAlive`, `maxIdle`, `idleTimeout`, `authPlugins`, ...). */
-  mysql2?: Partial<PoolOptions>;
-  /** Other keys are LoopBack's own (`connector`, `name`, ...) and are not passed to mysql2. */
-  [key: string]: unknown;
+  mysql2?: Partial<PoolOptions> | undefined;
+};
+
+/** Names of the mysql2 pool options that are also accepted at the top level, besides the documented ones. */
+type DriverSettingName =
+  | 'decimalNumbers'
+  | 'jsonStrings'
+  | 'waitForConnections'
+  | 'maxIdle'
+  | 'idleTimeout'
+  | 'enableKeepAlive'
+  | 'keepAliveInitialDelay'
+  | 'localAddress'
+  | 'insecureAuth'
+  | 'authPlugins'
+  | 'maxPreparedStatements'
+  | 'connectAttributes'
+  | 'compress'
+  | 'resetOnRelease';
+
+/** mysql2 pool options accepted at the top level and passed to mysql2 as they are (see mysql2's documentation). */
+export type MySqlDriverSettings = {
+  [K in keyof Pick<PoolOptions, DriverSettingName>]?: PoolOptions[K] | undefined;
+};
+
+/** This package as juggler's `connector` setting takes it: a module with `initialize`. */
+export interface MySqlConnectorModule {
+  initialize(dataSource: DataSourceLike, callback?: Callback<unknown>): void;
 }
 
+/**
+ * The keys juggler (LoopBack 3 and 4) reads from the same settings object. The connector ignores them, but they
+ * belong in the data source settings.
+ */
+export type JugglerSettings = {
+  /** The data source name. */
+  name?: string | undefined;
+  /**
+   * The connector: `'mysql-ts'` (juggler resolves `loopback-connector-mysql-ts`), or this package itself
+   * (`import * as mysqlConnector from 'loopback-connector-mysql-ts'`).
+   */
+  connector?: string | MySqlConnectorModule | undefined;
+  /** JugglingDB's old name of `connector`. */
+  adapter?: string | MySqlConnectorModule | undefined;
+  /** Juggler: emit a connection failure in `initialize` as an `error` event caught and logged. */
+  catchFailure?: boolean | undefined;
+  /** Juggler: milliseconds a call waits for the data source to connect before it fails. Default `5000`. */
+  connectionTimeout?: number | undefined;
+  /** Juggler: most calls queued while the data source connects. Default `16`. */
+  maxOfflineRequests?: number | undefined;
+  /** Juggler: most ids in one `inq` of an inclusion before it is split. Default `256`. */
+  inqLimit?: number | undefined;
+  /** Juggler: allow operators (`$set`...) and extended operators in queries and data. */
+  allowExtendedOperators?: boolean | undefined;
+  /** Juggler: the deepest a `where` may nest. */
+  maxDepthOfQuery?: number | undefined;
+  /** Juggler: the deepest model data may nest. */
+  maxDepthOfData?: number | undefined;
+  /** Juggler: what an `undefined` in a `where` becomes. */
+  normalizeUndefinedInQuery?: 'nullify' | 'throw' | 'ignore' | undefined;
+  /** Juggler: reject filters on hidden properties. */
+  prohibitHiddenPropertiesInQuery?: boolean | undefined;
+};
+
 /** One server of `replicas` or `nodes`. */
-export interface MySqlNodeSettings {
-  host?: string;
-  port?: number | string;
-  socketPath?: string;
-  user?: string;
-  password?: string;
-  ssl?: string | boolean | SslOptions;
-}
+export type MySqlNodeSettings = {
+  host?: string | undefined;
+  port?: number | string | undefined;
+  socketPath?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+  ssl?: string | boolean | SslOptions | undefined;
+};
 
 /** What the connector needs beyond the pool options. */
 export interface ResolvedSettings {
@@ -123,31 +212,99 @@ export interface ResolvedSettings {
   readonly restoreNodeTimeout: number;
 }
 
+/** How one top-level setting is read. */
+interface SettingRule {
+  /** Passed to mysql2 as it is. */
+  readonly pool?: true;
+  /** How a value from the url's query string is converted (default: kept as a string). */
+  readonly query?: 'number' | 'boolean' | 'ssl';
+}
+
+/**
+ * Every top-level setting, the connector's, mysql2's and juggler's: the one list the pool options, the url's query
+ * conversions and the unknown-setting warning come from. `satisfies` keeps it and {@link MySqlSettings} the same
+ * list of names: a name missing here or there does not compile.
+ */
+const SETTINGS = {
+  url: {},
+  host: {},
+  hostname: {},
+  port: {query: 'number'},
+  socketPath: {pool: true},
+  user: {},
+  username: {},
+  password: {},
+  database: {},
+  db: {},
+  connectionLimit: {pool: true, query: 'number'},
+  queueLimit: {pool: true, query: 'number'},
+  connectTimeout: {pool: true, query: 'number'},
+  charset: {},
+  collation: {},
+  timezone: {pool: true},
+  ssl: {query: 'ssl'},
+  supportBigNumbers: {pool: true, query: 'boolean'},
+  bigNumberStrings: {pool: true, query: 'boolean'},
+  dateStrings: {pool: true},
+  flags: {},
+  createDatabase: {query: 'boolean'},
+  lazyConnect: {query: 'boolean'},
+  acquireTimeout: {query: 'number'},
+  queryTimeout: {query: 'number'},
+  deadlockRetries: {query: 'number'},
+  replicas: {},
+  nodes: {},
+  replicaSelector: {},
+  nodeSelector: {},
+  readYourWritesMs: {query: 'number'},
+  maxReplicaLag: {query: 'number'},
+  lagCheckInterval: {query: 'number'},
+  restoreNodeTimeout: {query: 'number'},
+  treatTINYINT1AsTinyInt: {},
+  treatCHAR1AsString: {},
+  treatBIT1AsBit: {},
+  debug: {},
+  mysql2: {},
+  // mysql2's, passed as they are
+  decimalNumbers: {pool: true, query: 'boolean'},
+  jsonStrings: {pool: true, query: 'boolean'},
+  waitForConnections: {pool: true, query: 'boolean'},
+  maxIdle: {pool: true, query: 'number'},
+  idleTimeout: {pool: true, query: 'number'},
+  enableKeepAlive: {pool: true, query: 'boolean'},
+  keepAliveInitialDelay: {pool: true, query: 'number'},
+  localAddress: {pool: true},
+  insecureAuth: {pool: true, query: 'boolean'},
+  authPlugins: {pool: true},
+  maxPreparedStatements: {pool: true, query: 'number'},
+  connectAttributes: {pool: true},
+  compress: {pool: true, query: 'boolean'},
+  resetOnRelease: {pool: true, query: 'boolean'},
+  // juggler's
+  name: {},
+  connector: {},
+  adapter: {},
+  catchFailure: {},
+  connectionTimeout: {},
+  maxOfflineRequests: {},
+  inqLimit: {},
+  allowExtendedOperators: {},
+  maxDepthOfQuery: {},
+  maxDepthOfData: {},
+  normalizeUndefinedInQuery: {},
+  prohibitHiddenPropertiesInQuery: {},
+} as const satisfies {readonly [K in keyof MySqlSettings]-?: SettingRule};
+
+type SettingName = keyof typeof SETTINGS;
+const RULES: Readonly<Record<SettingName, SettingRule>> = SETTINGS;
+const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+
+function isSettingName(key: string): key is SettingName {
+  return Object.prototype.hasOwnProperty.call(SETTINGS, key);
+}
+
 /** Top-level settings passed to mysql2 as they are. */
-const DRIVER_KEYS = [
-  'socketPath',
-  'connectionLimit',
-  'queueLimit',
-  'connectTimeout',
-  'timezone',
-  'supportBigNumbers',
-  'bigNumberStrings',
-  'dateStrings',
-  'decimalNumbers',
-  'jsonStrings',
-  'waitForConnections',
-  'maxIdle',
-  'idleTimeout',
-  'enableKeepAlive',
-  'keepAliveInitialDelay',
-  'localAddress',
-  'insecureAuth',
-  'authPlugins',
-  'maxPreparedStatements',
-  'connectAttributes',
-  'compress',
-  'resetOnRelease',
-] as const;
+const DRIVER_KEYS = SETTING_NAMES.filter((key) => RULES[key].pool === true);
 
 /** Driver options the connector relies on: neither settings nor the `mysql2` key may change them. */
 const CONTROLLED_KEYS = new Set([
@@ -157,39 +314,6 @@ const CONTROLLED_KEYS = new Set([
   'queryFormat',
   'typeCast',
   'debug',
-]);
-
-const NUMBER_KEYS = new Set([
-  'port',
-  'connectionLimit',
-  'queueLimit',
-  'connectTimeout',
-  'maxIdle',
-  'idleTimeout',
-  'keepAliveInitialDelay',
-  'maxPreparedStatements',
-]);
-const BOOLEAN_KEYS = new Set([
-  'supportBigNumbers',
-  'bigNumberStrings',
-  'decimalNumbers',
-  'jsonStrings',
-  'waitForConnections',
-  'enableKeepAlive',
-  'insecureAuth',
-  'compress',
-  'createDatabase',
-  'lazyConnect',
-  'resetOnRelease',
-]);
-const CONNECTOR_NUMBER_KEYS = new Set([
-  'acquireTimeout',
-  'queryTimeout',
-  'deadlockRetries',
-  'readYourWritesMs',
-  'maxReplicaLag',
-  'lagCheckInterval',
-  'restoreNodeTimeout',
 ]);
 
 /** Reads the URL's parts and query options into settings (strings converted for known numeric/boolean keys). */
@@ -203,7 +327,8 @@ export function parseUrl(url: string): MySqlSettings {
   if (!/^(mysql|mariadb|mysqlx?)(\+\w+)?:$/.test(parsed.protocol)) {
     throw new TypeError(`Invalid MySQL url: unsupported protocol "${parsed.protocol}"`);
   }
-  const out: MySqlSettings = {};
+  // Query options may name anything; the unknown ones are reported by findUnknownSettings and otherwise ignored.
+  const out: Record<string, unknown> = {};
   if (parsed.hostname) out.host = decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
   if (parsed.port) out.port = Number(parsed.port);
   if (parsed.username) out.user = decodeURIComponent(parsed.username);
@@ -211,9 +336,10 @@ export function parseUrl(url: string): MySqlSettings {
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database) out.database = database;
   for (const [key, raw] of parsed.searchParams) {
-    if (NUMBER_KEYS.has(key) || CONNECTOR_NUMBER_KEYS.has(key)) out[key] = Number(raw);
-    else if (BOOLEAN_KEYS.has(key)) out[key] = raw === 'true' || raw === '1';
-    else if (key === 'ssl') out.ssl = parseSslParam(raw);
+    const rule = isSettingName(key) ? RULES[key].query : undefined;
+    if (rule === 'number') out[key] = Number(raw);
+    else if (rule === 'boolean') out[key] = raw === 'true' || raw === '1';
+    else if (rule === 'ssl') out[key] = parseSslParam(raw);
     else out[key] = raw;
   }
   return out;
@@ -344,4 +470,106 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
     lagCheckInterval: nonNegative(s.lagCheckInterval, 1000) || 1000,
     restoreNodeTimeout: nonNegative(s.restoreNodeTimeout, 5000) || 5000,
   };
+}
+
+/** A top-level setting that neither the connector, mysql2's accepted options nor juggler know: it has no effect. */
+export interface UnknownSetting {
+  readonly key: string;
+  /** The known setting it is most likely a misspelling of, if one is close enough. */
+  readonly suggestion: string | undefined;
+  /** Whether it came from the query string of `url`. */
+  readonly inUrl: boolean;
+}
+
+/**
+ * The settings that have no effect because nobody knows their name, each with the closest known name (an edit
+ * distance of at most 2, case ignored; 1 for names of up to 5 letters). Keys whose value is `undefined` are
+ * skipped: they are "not set" whatever their name. Pure; a url that does not parse gives no query keys (resolving
+ * the settings reports it).
+ */
+export function findUnknownSettings(input: Readonly<MySqlSettings>): UnknownSetting[] {
+  const found: UnknownSetting[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined && !isSettingName(key)) {
+      found.push({key, suggestion: closestSetting(key), inUrl: false});
+    }
+  }
+  if (typeof input.url === 'string' && input.url !== '') {
+    let query: URLSearchParams | undefined;
+    try {
+      query = new URL(input.url).searchParams;
+    } catch {
+      query = undefined;
+    }
+    for (const key of new Set(query?.keys())) {
+      if (!isSettingName(key)) found.push({key, suggestion: closestSetting(key), inUrl: true});
+    }
+  }
+  return found;
+}
+
+/** The message of the `LB_MYSQL_UNKNOWN_SETTING` warning. */
+export function unknownSettingMessage(unknown: UnknownSetting): string {
+  const where = unknown.inUrl ? ' (in the query of "url")' : '';
+  const hint =
+    unknown.suggestion === undefined
+      ? 'Other mysql2 options go under "mysql2".'
+      : `Did you mean "${unknown.suggestion}"?`;
+  return `Setting "${unknown.key}"${where} is unknown to loopback-connector-mysql-ts and is ignored. ${hint}`;
+}
+
+/** Names already warned about: the warning comes once per name and process, however many data sources repeat it. */
+const warnedSettings = new Set<string>();
+
+/**
+ * Warns about each unknown setting (see {@link findUnknownSettings}) with `process.emitWarning`, code
+ * `LB_MYSQL_UNKNOWN_SETTING`, once per name per process. The only part of this module with a side effect.
+ */
+export function warnUnknownSettings(input: Readonly<MySqlSettings>): void {
+  for (const unknown of findUnknownSettings(input)) {
+    if (warnedSettings.has(unknown.key)) continue;
+    warnedSettings.add(unknown.key);
+    process.emitWarning(unknownSettingMessage(unknown), {
+      type: 'LoopBackSettingsWarning',
+      code: 'LB_MYSQL_UNKNOWN_SETTING',
+    });
+  }
+}
+
+/** The known setting closest to `key`, if it is close enough to be a misspelling of it. */
+function closestSetting(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  const limit = lower.length <= 5 ? 1 : 2;
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const name of SETTING_NAMES) {
+    const distance = editDistance(lower, name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance with adjacent transpositions counted as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return Math.abs(a.length - b.length);
+  // Three rows of the dynamic-programming table: two back (for transpositions), one back, and the current one.
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({length: b.length + 1}, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, (before[j - 2] ?? 0) + 1);
+      }
+      current.push(d);
+    }
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }

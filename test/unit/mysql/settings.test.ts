@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import {resolveSettings, type MySqlSettings} from '../../../src/mysql/settings';
+import {DataSource} from 'loopback-datasource-juggler';
+import * as api from '../../../src';
+import {MySQL} from '../../../src/mysql/mysql-connector';
+import {
+  findUnknownSettings,
+  resolveSettings,
+  unknownSettingMessage,
+  warnUnknownSettings,
+  type MySqlSettings,
+} from '../../../src/mysql/settings';
 
 const DEFAULT_POOL = {
   host: 'localhost',
@@ -289,5 +298,203 @@ describe('resolveSettings: replicas and nodes', () => {
 
   it('rejects replicas that are not a list', () => {
     assert.throws(() => resolveSettings({replicas: 'replica1' as unknown as string[]}), TypeError);
+  });
+});
+
+describe('unknown settings', () => {
+  /** The LB_MYSQL_UNKNOWN_SETTING warnings emitted while `work` runs. */
+  function warningsOf(work: () => void): string[] {
+    const warnings: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was
+    const {emitWarning} = process;
+    process.emitWarning = ((message: string, options?: {code?: string}) => {
+      if (options?.code === 'LB_MYSQL_UNKNOWN_SETTING') warnings.push(message);
+      else emitWarning(message, options);
+    }) as typeof process.emitWarning;
+    try {
+      work();
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    return warnings;
+  }
+
+  /** Each test uses its own names: the warning comes once per name per process. */
+  let run = 0;
+  beforeEach(() => void run++);
+
+  it('names a misspelt setting and the setting it misspells', () => {
+    const settings = {
+      conectionLimit: 5,
+      hots: 'db',
+      Password: 'pw',
+      aquireTimeout: 10,
+    } as MySqlSettings;
+    assert.deepEqual(findUnknownSettings(settings), [
+      {key: 'conectionLimit', suggestion: 'connectionLimit', inUrl: false},
+      {key: 'hots', suggestion: 'host', inUrl: false},
+      {key: 'Password', suggestion: 'password', inUrl: false},
+      {key: 'aquireTimeout', suggestion: 'acquireTimeout', inUrl: false},
+    ]);
+    assert.equal(
+      unknownSettingMessage({key: 'conectionLimit', suggestion: 'connectionLimit', inUrl: false}),
+      'Setting "conectionLimit" is unknown to loopback-connector-mysql-ts and is ignored. ' +
+        'Did you mean "connectionLimit"?',
+    );
+  });
+
+  it('suggests nothing when no known setting is close; mysql2 options belong under "mysql2"', () => {
+    const settings = {multipleStatements: true, sslmodes: 'x', hst: 'h'} as MySqlSettings;
+    assert.deepEqual(
+      findUnknownSettings(settings).map((u) => [u.key, u.suggestion]),
+      [
+        ['multipleStatements', undefined],
+        ['sslmodes', undefined],
+        ['hst', 'host'],
+      ],
+    );
+    assert.equal(
+      unknownSettingMessage({key: 'multipleStatements', suggestion: undefined, inUrl: false}),
+      'Setting "multipleStatements" is unknown to loopback-connector-mysql-ts and is ignored. ' +
+        'Other mysql2 options go under "mysql2".',
+    );
+  });
+
+  it("knows every setting of the connector, mysql2's top-level ones and juggler's", () => {
+    const settings: Required<MySqlSettings> = {
+      url: 'mysql://h/d?connectionLimit=2&ssl=true&lazyConnect=1&maxIdle=1',
+      host: 'h',
+      hostname: 'h',
+      port: 1,
+      socketPath: '/s',
+      user: 'u',
+      username: 'u',
+      password: 'p',
+      database: 'd',
+      db: 'd',
+      connectionLimit: 1,
+      queueLimit: 1,
+      connectTimeout: 1,
+      charset: 'utf8mb4',
+      collation: 'utf8mb4_bin',
+      timezone: 'Z',
+      ssl: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      flags: 'COMPRESS',
+      createDatabase: true,
+      lazyConnect: true,
+      acquireTimeout: 1,
+      queryTimeout: 1,
+      deadlockRetries: 1,
+      replicas: [],
+      nodes: [],
+      replicaSelector: 'RR',
+      nodeSelector: 'RR',
+      readYourWritesMs: 1,
+      maxReplicaLag: 1,
+      lagCheckInterval: 1,
+      restoreNodeTimeout: 1,
+      treatTINYINT1AsTinyInt: true,
+      treatCHAR1AsString: true,
+      treatBIT1AsBit: true,
+      debug: false,
+      mysql2: {},
+      decimalNumbers: true,
+      jsonStrings: true,
+      waitForConnections: true,
+      maxIdle: 1,
+      idleTimeout: 1,
+      enableKeepAlive: true,
+      keepAliveInitialDelay: 1,
+      localAddress: '127.0.0.1',
+      insecureAuth: false,
+      authPlugins: {},
+      maxPreparedStatements: 1,
+      connectAttributes: {},
+      compress: false,
+      resetOnRelease: true,
+      name: 'db',
+      connector: 'mysql-ts',
+      adapter: 'mysql-ts',
+      catchFailure: true,
+      connectionTimeout: 1,
+      maxOfflineRequests: 1,
+      inqLimit: 1,
+      allowExtendedOperators: true,
+      maxDepthOfQuery: 1,
+      maxDepthOfData: 1,
+      normalizeUndefinedInQuery: 'ignore',
+      prohibitHiddenPropertiesInQuery: true,
+    };
+    assert.deepEqual(findUnknownSettings(settings), []);
+  });
+
+  it('reads the query of url too', () => {
+    assert.deepEqual(
+      findUnknownSettings({url: 'mysql://h/d?conectTimeout=5&connectTimeout=5&x=1&x=2'}),
+      [
+        {key: 'conectTimeout', suggestion: 'connectTimeout', inUrl: true},
+        {key: 'x', suggestion: undefined, inUrl: true},
+      ],
+    );
+    assert.match(
+      unknownSettingMessage({key: 'conectTimeout', suggestion: 'connectTimeout', inUrl: true}),
+      /^Setting "conectTimeout" \(in the query of "url"\) is unknown/,
+    );
+    // A url that does not parse is resolveSettings' to report.
+    assert.deepEqual(findUnknownSettings({url: 'not a url'}), []);
+  });
+
+  it('skips keys whose value is undefined: they are not set', () => {
+    assert.deepEqual(findUnknownSettings({sslMode: undefined} as MySqlSettings), []);
+  });
+
+  it('warns once per name per process, through process.emitWarning', () => {
+    const typo = `conectionLimit${run}`;
+    const first = warningsOf(() => warnUnknownSettings({[typo]: 5, host: 'h'}));
+    assert.deepEqual(first, [
+      `Setting "${typo}" is unknown to loopback-connector-mysql-ts and is ignored. ` +
+        'Did you mean "connectionLimit"?',
+    ]);
+    const again = warningsOf(() => warnUnknownSettings({[typo]: 6}));
+    assert.deepEqual(again, []);
+  });
+
+  it('the connector warns when it is created', () => {
+    const typo = `sizeOfPool${run}`;
+    assert.deepEqual(
+      warningsOf(() => new MySQL({[typo]: 1})),
+      [
+        `Setting "${typo}" is unknown to loopback-connector-mysql-ts and is ignored. ` +
+          'Other mysql2 options go under "mysql2".',
+      ],
+    );
+  });
+
+  it('a juggler data source on the connector warns about nothing juggler puts in its settings', () => {
+    const warnings = warningsOf(() => {
+      const ds = new DataSource({
+        name: 'quiet',
+        connector: api,
+        lazyConnect: true,
+        maxOfflineRequests: 4,
+        connectionTimeout: 1000,
+        allowExtendedOperators: true,
+        url: 'mysql://u@127.0.0.1:1/d',
+      });
+      assert.equal(ds.connected, false);
+    });
+    assert.deepEqual(warnings, []);
+  });
+
+  it('the type rejects unknown settings', () => {
+    const settings: MySqlSettings = {
+      connectionLimit: 5,
+      // @ts-expect-error -- a misspelt setting does not compile
+      conectionLimit: 5,
+    };
+    assert.equal(settings.connectionLimit, 5);
   });
 });
