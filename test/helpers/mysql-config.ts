@@ -1,4 +1,5 @@
 import mysql2 from 'mysql2';
+import {explainServerFailure, parseServerUrl} from './server-failure';
 
 /**
  * Where the tests find a server: `MYSQL_URL`, or `MYSQL_HOST` / `MYSQL_PORT` / `MYSQL_USER` / `MYSQL_PASSWORD`.
@@ -14,13 +15,9 @@ export interface ServerConfig {
 export function serverConfig(): ServerConfig {
   const url = process.env.MYSQL_URL;
   if (url) {
-    const u = new URL(url);
-    return {
-      host: u.hostname || '127.0.0.1',
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username || 'root'),
-      password: decodeURIComponent(u.password),
-    };
+    // A bad MYSQL_URL throws one line with the expected form, not the URL constructor's TypeError.
+    const {host, port, user, password} = parseServerUrl(url);
+    return {host, port, user, password};
   }
   return {
     host: process.env.MYSQL_HOST ?? '127.0.0.1',
@@ -49,28 +46,33 @@ export function dataSourceSettings(
 }
 
 const HOW_TO_START =
-  'Start one with `docker compose up -d` (MySQL 8.4 on 3306), or locally with ' +
-  '`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`, or point MYSQL_URL at a server.';
+  'start one with `docker compose up -d` (MySQL 8.4 on 3306, MariaDB 11 on 3307; LBTS_MYSQL_PORT / ' +
+  'LBTS_MARIADB_PORT move them), or a local MariaDB with ' +
+  '`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`';
 
-/** Runs admin statements (CREATE/DROP DATABASE) on a one-off connection; fails with how to start a server. */
+/**
+ * Runs admin statements (CREATE/DROP DATABASE) on a one-off connection. When the connection itself fails (no
+ * server, refused credentials, a bad MYSQL_URL), the error is one line that says what to do; a failing statement
+ * keeps the driver's error.
+ */
 export async function admin(sql: string): Promise<unknown> {
   const {host, port, user, password} = serverConfig();
   const connection = mysql2.createConnection({host, port, user, password, connectTimeout: 5000});
   try {
-    return await connection.promise().query(sql);
+    await connection.promise().connect();
   } catch (err) {
-    const code = (err as {code?: string}).code;
-    if (
-      code === 'ECONNREFUSED' ||
-      code === 'ENOTFOUND' ||
-      code === 'ETIMEDOUT' ||
-      code === 'EHOSTUNREACH'
-    ) {
-      throw new Error(`No MySQL/MariaDB server at ${host}:${port} (${code}). ${HOW_TO_START}`, {
-        cause: err,
-      });
-    }
-    throw err;
+    connection.destroy();
+    const message = explainServerFailure(err, {
+      host,
+      port,
+      user,
+      command: 'npm test',
+      howToStart: HOW_TO_START,
+    });
+    throw new Error(message, {cause: err});
+  }
+  try {
+    return await connection.promise().query(sql);
   } finally {
     connection.destroy();
   }

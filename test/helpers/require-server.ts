@@ -1,18 +1,15 @@
 /*
- * Run before the integration tests: without a reachable server, say so in one line (no stack trace) and fail.
+ * Run before the integration tests (`npm run test:integration`): without a usable server, say why in one line
+ * (no stack trace) and what to do next, then fail with exit code 1. admin() and serverConfig() already word their
+ * errors (mysql-config.ts); this file only prints them.
  */
-import {admin, serverConfig} from './mysql-config';
+import {admin} from './mysql-config';
 
 admin('SELECT 1').then(
   () => undefined,
   (err: unknown) => {
-    const {host, port} = serverConfig();
-    const e = err as {code?: string; message?: string; cause?: {code?: string}};
-    const reason = e.cause?.code ?? e.code ?? e.message ?? String(err);
-    console.error(
-      `No MySQL/MariaDB server for the integration tests at ${host}:${port} (${reason}). ` +
-        'Start one with `docker compose up -d`, or set MYSQL_URL.',
-    );
-    process.exit(1);
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(message.split('\n', 1)[0]);
+    process.exitCode = 1;
   },
 );
