@@ -4,49 +4,41 @@
 /*
  * A five-minute tour of loopback-connector-mysql-ts through loopback-datasource-juggler:
  *
- *   npm run demo                                         # root@127.0.0.1:3306, database lbts_demo
- *   MYSQL_URL=mysql://user:pass@host:3306/db npm run demo
+ *   npm run demo                                             # root@127.0.0.1:3306, no password
+ *   MYSQL_URL=mysql://user:password@host:3306 npm run demo   # another server
  *
- * It creates its own database, migrates two related models, writes, queries, upserts, runs two transactions,
- * prints what happened, then drops the database.
+ * Your databases are safe. The demo creates a new database with a fresh name, lbts_demo_<8 hex digits>, on the
+ * server MYSQL_URL points at, works only in it, and drops only that database: at the end, and also when it is
+ * interrupted (Ctrl-C, SIGTERM: it then exits 130 or 143) or fails midway. A database named in MYSQL_URL
+ * (mysql://.../shop) is neither used nor touched; the demo says so. Its user needs the right to create and drop
+ * a database.
+ *
+ * It migrates two related models, writes, queries, upserts, runs two transactions and prints what happened. When it
+ * cannot use the server (none listens, the credentials are refused, MYSQL_URL is not a URL...), it says why and
+ * what to do in one line, and exits 1.
+ *
+ * For test/integration/first-hour.test.ts only: LBTS_DEMO_STOP=pause makes the demo wait inside an open
+ * transaction (after a line saying so), LBTS_DEMO_STOP=throw makes it fail there.
  */
+import {randomBytes} from 'node:crypto';
 import * as connector from '../src';
+import {
+  type FailureContext,
+  errorCode,
+  explainServerFailure,
+  parseServerUrl,
+  UsageError,
+} from '../test/helpers/server-failure';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const {DataSource} = require('loopback-datasource-juggler');
 
-const DEFAULT_URL = 'mysql://root@127.0.0.1:3306/lbts_demo';
-const URL_TEXT = process.env.MYSQL_URL || DEFAULT_URL;
-
-/** Errors meaning "there is no usable server", answered with one line instead of a stack trace. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EAI_AGAIN',
-]);
-/** ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR, ER_DBACCESS_DENIED_ERROR... */
-const DENIED = /^ER_(DB)?ACCESS_DENIED/;
-
-/** The URL without its password, for messages. */
-function safeUrl(text: string): string {
-  try {
-    const u = new URL(text);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return text;
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  const e = err as {code?: unknown; errors?: unknown[]};
-  if (typeof e?.code === 'string') return e.code;
-  // Node reports "localhost" that resolves to ::1 and 127.0.0.1 as an AggregateError.
-  if (Array.isArray(e?.errors)) return errorCode(e.errors[0]);
-  return undefined;
-}
+const DEFAULT_URL = 'mysql://root@127.0.0.1:3306';
+/** How shells report a process ended by a signal. */
+const SIGNAL_EXIT_CODES: Readonly<Partial<Record<NodeJS.Signals, number>>> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Printing
@@ -92,6 +84,16 @@ function jsonLines(rows: any[]): void {
 
 function note(text: string): void {
   console.log(`  -> ${text}`);
+}
+
+/** The tests' way to interrupt the demo at a known point, inside an open transaction (see the top of the file). */
+async function testStop(): Promise<void> {
+  const stop = process.env.LBTS_DEMO_STOP;
+  if (stop === 'throw') throw new Error('LBTS_DEMO_STOP=throw: failing inside an open transaction');
+  if (stop === 'pause') {
+    console.log('  (LBTS_DEMO_STOP=pause: waiting inside an open transaction)');
+    await new Promise(() => setInterval(() => undefined, 60000));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -215,6 +217,7 @@ async function tour(ds: any): Promise<void> {
   const tx2 = await Book.beginTransaction({isolationLevel: 'READ COMMITTED'});
   await Book.create({title: 'Never Published', year: 2099, authorId: lem.id}, {transaction: tx2});
   const inside = await Book.count({}, {transaction: tx2});
+  await testStop();
   await tx2.rollback();
   const after = await Book.count();
   const ghost = await Book.findOne({where: {title: 'Never Published'}});
@@ -234,56 +237,144 @@ async function tour(ds: any): Promise<void> {
   );
 }
 
-async function main(): Promise<number> {
-  const ds = new DataSource(connector, {
-    url: URL_TEXT,
-    database: 'lbts_demo', // used when MYSQL_URL names no database; the URL's wins otherwise
-    createDatabase: true,
-    lazyConnect: true,
-    connectTimeout: 5000,
-    connectionLimit: 4,
-  });
-  // juggler emits 'error' on a failed connect; the awaited connect() below reports it.
-  ds.on('error', () => undefined);
+// ---------------------------------------------------------------------------------------------------------------
+// The demo's own database
 
-  try {
-    await ds.connect();
-  } catch (err) {
-    const code = errorCode(err) ?? '';
-    const hint =
-      'start one with `docker compose up -d`, or point MYSQL_URL at yours, e.g. ' +
-      'MYSQL_URL=mysql://user:password@host:3306/lbts_demo npm run demo';
-    if (UNREACHABLE.has(code) || DENIED.test(code)) {
-      const problem = DENIED.test(code) ? 'Access denied by the' : 'Cannot reach a';
-      console.error(`${problem} MySQL/MariaDB server at ${safeUrl(URL_TEXT)} (${code}): ${hint}`);
-      await ds.disconnect().catch(() => undefined);
-      return 1;
-    }
-    throw err;
-  }
-
-  const [{db}] = await ds.connector.execute('SELECT DATABASE() AS db', [], {});
-  console.log(`Connected to ${safeUrl(URL_TEXT)} (database ${db})`);
-  try {
-    await tour(ds);
-  } finally {
-    await ds.connector.execute(
-      `DROP DATABASE IF EXISTS \`${String(db).replace(/`/g, '``')}\``,
-      [],
-      {},
-    );
-    await ds.disconnect();
-    console.log(`\nDropped database ${db}. Done.`);
-  }
-  return 0;
+/** One run of the demo: the database it creates, and the two data sources it uses. */
+interface Run {
+  /** lbts_demo_<8 hex digits>: the only database this run creates, hence the only one it drops. */
+  readonly database: string;
+  /** On the server without a database: creates and drops `database`. */
+  server?: any;
+  /** On `database`: the tour's. */
+  ds?: any;
+  /** Whether CREATE DATABASE succeeded; unset until it was sent. */
+  created?: Promise<boolean>;
+  cleaning?: Promise<void>;
+  /** Set once the tour has begun: a failure from then on is the demo's, not the connection's. */
+  touring?: boolean;
+  /** The signal that interrupted the run. */
+  signal?: NodeJS.Signals;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
+function quoteName(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** Ends both data sources and drops the run's database if this run created it. Runs once, however often called. */
+function cleanUp(run: Run): Promise<void> {
+  run.cleaning ??= (async () => {
+    // Ending the tour's pool first closes its connections, an open transaction's included: its metadata locks
+    // would make DROP DATABASE wait.
+    await run.ds?.disconnect().catch(() => undefined);
+    if (run.created && (await run.created)) {
+      try {
+        await run.server.connector.execute(`DROP DATABASE ${quoteName(run.database)}`, [], {});
+        console.log(`\nDropped database ${run.database}.`);
+      } catch (err) {
+        const reason = errorCode(err) ?? (err instanceof Error ? err.message : String(err));
+        console.error(
+          `Could not drop the demo's database ${run.database} (${reason}): ` +
+            `drop it with DROP DATABASE ${quoteName(run.database)};`,
+        );
+      }
+    }
+    await run.server?.disconnect().catch(() => undefined);
+  })();
+  return run.cleaning;
+}
+
+/** Ctrl-C or SIGTERM: drop the database, then exit as a process ended by that signal. */
+function interrupt(run: Run, signal: NodeJS.Signals): void {
+  // tsx and npm relay the signal the terminal already sent: a second one must not cut the clean-up short.
+  if (run.signal) return;
+  run.signal = signal;
+  const code = SIGNAL_EXIT_CODES[signal] ?? 1;
+  console.error(`\nInterrupted (${signal}): cleaning up.`);
+  // The clean-up is bounded (disconnect waits at most 10 s for statements in flight); this is a last resort.
+  setTimeout(() => {
+    console.error(
+      `Gave up waiting: drop the demo's database with DROP DATABASE ${quoteName(run.database)};`,
+    );
+    process.exit(code);
+  }, 20000).unref();
+  void cleanUp(run).finally(() => process.exit(code));
+}
+
+async function main(
+  run: Run,
+  ctx: FailureContext,
+  serverUrl: string,
+  urlDatabase: string,
+): Promise<void> {
+  const common = {url: serverUrl, lazyConnect: true, connectTimeout: 5000};
+  run.server = new DataSource(connector, {...common, connectionLimit: 1});
+  // juggler emits 'error' on a failed connect; the awaited connect() reports it.
+  run.server.on('error', () => undefined);
+  await run.server.connect();
+
+  // Plain CREATE DATABASE, not IF NOT EXISTS: a database of that name made by anyone else is an error, never ours.
+  const create = run.server.connector.execute(
+    `CREATE DATABASE ${quoteName(run.database)} CHARACTER SET utf8mb4`,
+    [],
+    {},
+  );
+  run.created = create.then(
+    () => true,
+    () => false,
+  );
+  await create;
+
+  run.ds = new DataSource(connector, {...common, database: run.database, connectionLimit: 4});
+  run.ds.on('error', () => undefined);
+  await run.ds.connect();
+  console.log(
+    `Connected to ${ctx.host}:${ctx.port} as ${ctx.user}; working in database ${run.database}, ` +
+      'created for this run and dropped at the end',
+  );
+  if (urlDatabase) note(`MYSQL_URL names the database ${urlDatabase}: the demo leaves it alone`);
+  run.touring = true;
+  await tour(run.ds);
+}
+
+function start(): void {
+  const run: Run = {database: `lbts_demo_${randomBytes(4).toString('hex')}`};
+  let ctx: FailureContext = {host: '', port: 0, user: '', command: 'npm run demo'};
+  let serverUrl: string;
+  let urlDatabase: string;
+  try {
+    const target = parseServerUrl(process.env.MYSQL_URL || DEFAULT_URL);
+    ctx = {...ctx, host: target.host, port: target.port, user: target.user};
+    // The URL's database (if any) is left alone: the demo names its own.
+    urlDatabase = target.database;
+    target.url.pathname = '';
+    serverUrl = target.url.toString();
+  } catch (err) {
+    console.error(err instanceof UsageError ? err.message : String(err));
     process.exitCode = 1;
-  },
-);
+    return;
+  }
+  // `npm run demo | head` closes the output early: the write error (EPIPE) would end the process before it drops
+  // its database. Carry on without output instead; the run ends as usual.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  process.on('SIGINT', () => interrupt(run, 'SIGINT'));
+  process.on('SIGTERM', () => interrupt(run, 'SIGTERM'));
+
+  main(run, ctx, serverUrl, urlDatabase).then(
+    async () => {
+      await cleanUp(run);
+      console.log('Done.');
+    },
+    async (err: unknown) => {
+      await cleanUp(run);
+      // Once interrupted, the failures that follow (a closed pool) are the interruption's, not news.
+      if (run.signal) return;
+      const reason = explainServerFailure(err, ctx);
+      console.error(run.touring ? `The demo failed midway: ${reason}` : reason);
+      process.exitCode = 1;
+    },
+  );
+}
+
+start();
