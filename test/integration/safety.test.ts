@@ -18,6 +18,7 @@
 import assert from 'node:assert/strict';
 import util from 'node:util';
 import createDebug from 'debug';
+import {type Capture, assertPrinted, startCapture} from '../helpers/output';
 import fc from 'fast-check';
 import mysql2 from 'mysql2';
 import * as connector from '../../src';
@@ -925,6 +926,7 @@ describe('safety (integration, property-based)', function () {
     if (ds) await ds.disconnect();
     if (check) await check.end();
     if (db) await dropDatabase(db);
+    if (!process.env.SAFETY_VERBOSE) return;
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     console.log(`      safety: ${JSON.stringify(counts)} in ${seconds} s`);
     if (jugglerErrors.size > 0) {
@@ -932,6 +934,19 @@ describe('safety (integration, property-based)', function () {
         `      juggler's own errors: ${JSON.stringify(Object.fromEntries(jugglerErrors))}`,
       );
     }
+  });
+
+  /**
+   * juggler warns on the console when it escapes a string pattern that is not a valid JS RegExp: that is the only
+   * output these tests may cause, and the regexp test below asserts it.
+   */
+  const JUGGLER_REGEXP_WARNING = /^Auto-escaping invalid RegExp value "[\s\S]*" supplied by the caller\./;
+  let output: Capture;
+  beforeEach(function () {
+    output = startCapture();
+  });
+  afterEach(function () {
+    assertPrinted(output.stop(), [JUGGLER_REGEXP_WARNING], {optional: true});
   });
 
   afterEach(function () {
@@ -1214,6 +1229,10 @@ describe('safety (integration, property-based)', function () {
         }
       }
     }
+    assert.ok(
+      output.lines.some((line) => /^Auto-escaping invalid RegExp value "\[z-a\]"/.test(line)),
+      'juggler warned about the pattern it escaped',
+    );
     await assertIntact('regexp');
   });
 
