@@ -89,12 +89,31 @@ function isReady(dir: string): boolean {
   }
 }
 
+/** An earlier install of this test (other versions, or unfinished): a folder npm installed only LoopBack packages in. */
+function isOldInstall(dir: string): boolean {
+  if (fs.readdirSync(dir).length === 0) return true;
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    const names = Object.keys(pkg.dependencies ?? {});
+    return names.length > 0 && names.every((name) => name.startsWith('@loopback/'));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Installs the pinned CLI packages into `dir` unless they are there. The install goes into a sibling folder that is
  * renamed into place when complete, so a half-finished install is never used and two runs may race.
  */
 async function ensureCli(dir: string): Promise<void> {
   if (isReady(dir)) return;
+  if (fs.existsSync(dir) && !isOldInstall(dir)) {
+    throw new Error(
+      `${dir} holds something else than an install of this test: set LBTS_LB4_CLI_DIR`,
+    );
+  }
   const staging = `${dir}.installing-${process.pid}`;
   fs.rmSync(staging, {recursive: true, force: true});
   fs.mkdirSync(staging, {recursive: true});
@@ -119,7 +138,9 @@ async function ensureCli(dir: string): Promise<void> {
   );
   fs.writeFileSync(path.join(staging, READY_FILE), JSON.stringify(CLI_PACKAGES));
   console.log(`      lb4-discover: installed in ${Math.round((Date.now() - started) / 1000)} s`);
-  if (!isReady(dir)) fs.rmSync(dir, {recursive: true, force: true});
+  if (!isReady(dir) && fs.existsSync(dir) && isOldInstall(dir)) {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
   try {
     fs.renameSync(staging, dir);
   } catch (err) {
