@@ -12,6 +12,7 @@ import type {FieldList} from '../sql-connector/fields';
 import type {ModelData, Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import type {Page} from '../sql-connector/pagination';
 import {
   SqlConnector,
   type ColumnReader,
@@ -134,10 +135,7 @@ export class MySQL extends SqlConnector {
     return buildArrayContains(column, value);
   }
 
-  protected override applyPagination(
-    stmt: ParameterizedSQL,
-    page: {limit?: number; offset?: number},
-  ): ParameterizedSQL {
+  protected override applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {
     if (page.limit === undefined && page.offset === undefined) return stmt;
     // MySQL has no LIMIT ALL: the manual's idiom for "from offset to the end" is the largest BIGINT UNSIGNED.
     const limit =
