@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {DataSource} from 'loopback-datasource-juggler';
 import * as api from '../../../src';
+import {startCapture} from '../../helpers/output';
 import {MySQL} from '../../../src/mysql/mysql-connector';
 import {
   findUnknownSettings,
@@ -302,21 +303,15 @@ describe('resolveSettings: replicas and nodes', () => {
 });
 
 describe('unknown settings', () => {
-  /** The LB_MYSQL_UNKNOWN_SETTING warnings emitted while `work` runs. */
+  /** What `work` prints (test/helpers/output.ts): warnings as `[CODE] message`. */
   function warningsOf(work: () => void): string[] {
-    const warnings: string[] = [];
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was
-    const {emitWarning} = process;
-    process.emitWarning = ((message: string, options?: {code?: string}) => {
-      if (options?.code === 'LB_MYSQL_UNKNOWN_SETTING') warnings.push(message);
-      else emitWarning(message, options);
-    }) as typeof process.emitWarning;
+    const capture = startCapture();
     try {
       work();
     } finally {
-      process.emitWarning = emitWarning;
+      capture.stop();
     }
-    return warnings;
+    return capture.lines;
   }
 
   /** Each test uses its own names: the warning comes once per name per process. */
@@ -455,7 +450,7 @@ describe('unknown settings', () => {
     const typo = `conectionLimit${run}`;
     const first = warningsOf(() => warnUnknownSettings({[typo]: 5, host: 'h'}));
     assert.deepEqual(first, [
-      `Setting "${typo}" is unknown to loopback-connector-mysql-ts and is ignored. ` +
+      `[LB_MYSQL_UNKNOWN_SETTING] Setting "${typo}" is unknown to loopback-connector-mysql-ts and is ignored. ` +
         'Did you mean "connectionLimit"?',
     ]);
     const again = warningsOf(() => warnUnknownSettings({[typo]: 6}));
@@ -467,7 +462,7 @@ describe('unknown settings', () => {
     assert.deepEqual(
       warningsOf(() => new MySQL({[typo]: 1})),
       [
-        `Setting "${typo}" is unknown to loopback-connector-mysql-ts and is ignored. ` +
+        `[LB_MYSQL_UNKNOWN_SETTING] Setting "${typo}" is unknown to loopback-connector-mysql-ts and is ignored. ` +
           'Other mysql2 options go under "mysql2".',
       ],
     );
