@@ -16,6 +16,12 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ER_TRUNCATED_WRONG_VALUE: 422,
   ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: 422,
   ER_WARN_DATA_OUT_OF_RANGE: 422,
+  // 1265, "Data truncated for column": an ENUM/SET value that is not a member, in strict mode (mysql2's name has no
+  // ER_ prefix).
+  WARN_DATA_TRUNCATED: 422,
+  // 1441: a fractional second rounded past the column's last value (MySQL rounds '9999-12-31 23:59:59.999' up in a
+  // DATE or DATETIME(0) column).
+  ER_DATETIME_FUNCTION_OVERFLOW: 422,
   ER_NO_DEFAULT_FOR_FIELD: 422,
   ER_DB_CREATE_EXISTS: 422,
   ER_TABLE_EXISTS_ERROR: 422,
@@ -23,6 +29,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // FULLTEXT index.
   ER_REGEXP_ERROR: 400,
   ER_FT_MATCHING_KEY_NOT_FOUND: 400,
+  // 1525, "Incorrect DATETIME value": MySQL (9.7) comparing a temporal column with a literal that is no value of its
+  // type, such as a year-10000 Date. A bad value of the request; the connector rejects such Dates in a where itself.
+  ER_WRONG_VALUE: 400,
   ER_DB_DROP_EXISTS: 404,
   ER_BAD_DB_ERROR: 404,
   ER_BAD_TABLE_ERROR: 404,
@@ -82,7 +91,9 @@ export class MySqlError extends SqlConnectorError {
   constructor(message: string, driver: DriverError, sql: string | undefined, cause: unknown) {
     const code = typeof driver.code === 'string' ? driver.code : 'ER_UNKNOWN';
     // MySQL 8 names each regexp failure (ER_REGEXP_SYNTAX, ER_REGEXP_MISMATCHED_PAREN, ...).
-    const status = STATUS_BY_CODE[code] ?? (code.startsWith('ER_REGEXP_') ? 400 : 500);
+    const status =
+      STATUS_BY_CODE[code] ??
+      (code.startsWith('ER_REGEXP_') ? 400 : refusedAsReadOnly(code, driver) ? 503 : 500);
     super(message, {code, statusCode: status, cause});
     this.errno = typeof driver.errno === 'number' ? driver.errno : undefined;
     this.sqlState = typeof driver.sqlState === 'string' ? driver.sqlState : undefined;
@@ -90,6 +101,19 @@ export class MySqlError extends SqlConnectorError {
     this.fatal = driver.fatal === true;
     this.sql = sql;
   }
+}
+
+/**
+ * 1290 (ER_OPTION_PREVENTS_STATEMENT) for `--read-only` or `--super-read-only`: the server is a replica, or a primary
+ * being demoted by a failover. Writes are never sent to a replica, so the server that took the write is not, or no
+ * longer, the primary: a 503 to retry, like a primary that is down. The same errno for another option
+ * (`--secure-file-priv`, `--skip-grant-tables`) is a 500.
+ */
+function refusedAsReadOnly(code: string, driver: DriverError): boolean {
+  const text = typeof driver.sqlMessage === 'string' ? driver.sqlMessage : driver.message;
+  return (
+    code === 'ER_OPTION_PREVENTS_STATEMENT' && typeof text === 'string' && /read-only/.test(text)
+  );
 }
 
 /**
@@ -136,6 +160,20 @@ export function duplicateEntryError(model: string): MySqlError {
   return new MySqlError(
     `Duplicate entry: the ${model} row conflicts with another row on a unique key`,
     {code: 'ER_DUP_ENTRY', errno: 1062, sqlState: '23000'},
+    undefined,
+    undefined,
+  );
+}
+
+/**
+ * A value its column cannot hold, found before any statement is sent (a Date outside a DATETIME's range): the
+ * error the server gives such a value, ER_TRUNCATED_WRONG_VALUE (422), with a message naming the property and the
+ * range.
+ */
+export function valueOutOfRangeError(message: string): MySqlError {
+  return new MySqlError(
+    message,
+    {code: 'ER_TRUNCATED_WRONG_VALUE', errno: 1292, sqlState: '22007'},
     undefined,
     undefined,
   );

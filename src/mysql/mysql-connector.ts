@@ -46,7 +46,13 @@ import {
   type ResolvedSettings,
 } from './settings';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
-import {columnReader, escapeName, toColumnValue} from './type-mapping';
+import {
+  columnReader,
+  dateSettings,
+  escapeName,
+  toColumnValue,
+  type DateSettings,
+} from './type-mapping';
 
 const debug = createDebug('loopback:connector:mysql');
 
@@ -89,6 +95,8 @@ export class MySQL extends SqlConnector {
   private idle: (() => void) | undefined;
   /** What the server reported at connect time; safe defaults before. */
   server: ServerInfo = UNKNOWN_SERVER;
+  /** The date settings of {@link dateSettings}, and the server they were made for. */
+  private dates: {server: ServerInfo; settings: DateSettings} | undefined;
 
   constructor(settings: Readonly<MySqlSettings>) {
     super(settings);
@@ -110,7 +118,22 @@ export class MySQL extends SqlConnector {
   }
 
   toColumnValue(column: ColumnMapping, value: unknown): unknown {
-    return toColumnValue(column, value);
+    return toColumnValue(column, value, this.dateSettings());
+  }
+
+  protected override toWriteValue(column: ColumnMapping, value: unknown): unknown {
+    return toColumnValue(column, value, this.dateSettings(), true);
+  }
+
+  /** How Dates are written (the `timezone` setting, the server's TIMESTAMP range), for their range checks. */
+  private dateSettings(): DateSettings {
+    if (this.dates?.server !== this.server) {
+      this.dates = {
+        server: this.server,
+        settings: dateSettings(this.resolved.pool.timezone, this.server.maxTimestamp),
+      };
+    }
+    return this.dates.settings;
   }
 
   protected columnReader(column: ColumnMapping): ColumnReader | undefined {
@@ -476,7 +499,7 @@ export class MySQL extends SqlConnector {
       for (const id of topology.replicas) {
         try {
           const [status] = await topology.queryReplica(id, this.server.replicaStatusSql);
-          const lag = status?.Seconds_Behind_Master ?? status?.Seconds_Behind_Source ?? null;
+          const lag = status?.[this.server.replicaLagColumn] ?? null;
           if (lag === null || lag === undefined || Number(lag) > max) lagging.push(id);
         } catch {
           // A replica that does not answer is handled by the pool cluster (out of rotation for a while).

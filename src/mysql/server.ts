@@ -26,7 +26,23 @@ export interface ServerInfo {
   readonly descendingIndexes: boolean;
   /** How a replica reports its state: SHOW REPLICA STATUS (MySQL 8.0.22+, MariaDB 10.5.1+) or the older SLAVE form. */
   readonly replicaStatusSql: string;
+  /**
+   * The column of that statement's row with the replica's lag in seconds (NULL when it does not replicate):
+   * `Seconds_Behind_Source` in MySQL's SHOW REPLICA STATUS; MariaDB keeps `Seconds_Behind_Master` in either form, as
+   * does MySQL's older SHOW SLAVE STATUS.
+   */
+  readonly replicaLagColumn: 'Seconds_Behind_Source' | 'Seconds_Behind_Master';
+  /**
+   * The latest TIMESTAMP value, in ms since the epoch (UTC): `2038-01-19 03:14:07.999`, or `2106-02-07 06:28:15.999`
+   * on MariaDB 11.5+ (64-bit builds; a 32-bit build rejects the later values itself, with its own 422).
+   */
+  readonly maxTimestamp: number;
 }
+
+/** `2038-01-19 03:14:07.999` UTC: the last TIMESTAMP of MySQL and of MariaDB before 11.5, at millisecond precision. */
+export const MAX_TIMESTAMP_2038 = 2147483647999;
+/** `2106-02-07 06:28:15.999` UTC: the last TIMESTAMP of MariaDB 11.5+ on 64-bit. */
+export const MAX_TIMESTAMP_2106 = 4294967295999;
 
 /** The statement whose single row {@link describeServer} reads. */
 export const SERVER_INFO_SQL =
@@ -80,6 +96,9 @@ export function describeServer(row: Record<string, unknown>): ServerInfo {
     replicaStatusSql: (mariadb ? atLeast(parts, [10, 5, 1]) : atLeast(parts, [8, 0, 22]))
       ? 'SHOW REPLICA STATUS'
       : 'SHOW SLAVE STATUS',
+    replicaLagColumn:
+      !mariadb && atLeast(parts, [8, 0, 22]) ? 'Seconds_Behind_Source' : 'Seconds_Behind_Master',
+    maxTimestamp: mariadb && atLeast(parts, [11, 5, 0]) ? MAX_TIMESTAMP_2106 : MAX_TIMESTAMP_2038,
   };
 }
 
@@ -99,4 +118,6 @@ export const UNKNOWN_SERVER: ServerInfo = {
   quotedDefaults: false,
   descendingIndexes: false,
   replicaStatusSql: 'SHOW REPLICA STATUS',
+  replicaLagColumn: 'Seconds_Behind_Source',
+  maxTimestamp: MAX_TIMESTAMP_2038,
 };

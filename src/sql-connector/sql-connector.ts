@@ -100,6 +100,13 @@ export abstract class SqlConnector implements WhereDialect {
   abstract escapeName(name: string): string;
   /** The stored form of a property value: a driver value, or SQL such as `POINT(?, ?)`. Throws a 400 error. */
   abstract toColumnValue(column: ColumnMapping, value: unknown): unknown;
+  /**
+   * The form of a value written to its column (INSERT, UPDATE); `toColumnValue` serves `where` values. A dialect may
+   * be stricter here: a where may compare a column with a value it could not store (a 422 error in a write).
+   */
+  protected toWriteValue(column: ColumnMapping, value: unknown): unknown {
+    return this.toColumnValue(column, value);
+  }
   /** A converter for values read from a column, or undefined when the driver's value is already right. */
   protected abstract columnReader(column: ColumnMapping): ColumnReader | undefined;
   /** Runs one statement on the connection `options` calls for (a transaction's, or the pool's). */
@@ -326,7 +333,7 @@ export abstract class SqlConnector implements WhereDialect {
   buildInsert(model: string, data: ModelData): ParameterizedSQL {
     const mapping = this.getModelMapping(model);
     const fields = buildFieldList(mapping, data, {mode: 'patch', excludeIds: false}, (c, v) =>
-      this.toColumnValue(c, v),
+      this.toWriteValue(c, v),
     );
     return this.cachedWrite(model, 'insert', fields, () =>
       this.buildInsertRows(mapping, fields.columns, [fields.values]),
@@ -350,7 +357,7 @@ export abstract class SqlConnector implements WhereDialect {
   ): ParameterizedSQL | undefined {
     const mapping = this.getModelMapping(model);
     const fields = buildFieldList(mapping, data, {mode, excludeIds: true}, (c, v) =>
-      this.toColumnValue(c, v),
+      this.toWriteValue(c, v),
     );
     const condition = this.buildWhere(model, where);
     if (fields.columns.length === 0) return undefined;
@@ -548,7 +555,7 @@ export abstract class SqlConnector implements WhereDialect {
     const values: unknown[] = [];
     for (const c of columns) {
       const v = data[c.property];
-      values.push(v === undefined || v === null ? null : this.toColumnValue(c, v));
+      values.push(v === undefined || v === null ? null : this.toWriteValue(c, v));
     }
     return values;
   }
@@ -775,7 +782,7 @@ export abstract class SqlConnector implements WhereDialect {
       return [out, {isNewInstance: true}];
     }
     const fields = buildFieldList(mapping, data, {mode, excludeIds: false}, (c, v) =>
-      this.toColumnValue(c, v),
+      this.toWriteValue(c, v),
     );
     const result = await this.run(this.buildUpsert(mapping, fields, mode), options);
     const outcome = this.getUpsertOutcome(result);

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import {inspect} from 'node:util';
 import {InvalidFilterError, MySqlError, SqlConnectorError} from '../../../src';
-import {toMySqlError} from '../../../src/mysql/errors';
-import {describeServer} from '../../../src/mysql/server';
+import {toMySqlError, valueOutOfRangeError} from '../../../src/mysql/errors';
+import {
+  describeServer,
+  MAX_TIMESTAMP_2038,
+  MAX_TIMESTAMP_2106,
+  UNKNOWN_SERVER,
+} from '../../../src/mysql/server';
 
 /** An error shaped like the ones mysql2 raises (it also sets `sql`, with the values inlined). */
 function driverError(message: string, props: Record<string, unknown>): Error {
@@ -190,6 +196,139 @@ describe('toMySqlError: request errors the server finds', () => {
     it(`maps ${code} to 400`, () => {
       const err = toMySqlError(Object.assign(new Error('bad pattern'), {code}), 'SELECT 1');
       assert.equal((err as MySqlError).statusCode, 400);
+    });
+  }
+});
+
+describe('toMySqlError: a value that does not fit its column', () => {
+  /** mysql2's errno -> code table: its name for each errno is what the status table matches. */
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const codes = require(
+    path.join(path.dirname(require.resolve('mysql2')), 'lib/constants/errors.js'),
+  ) as Record<number, string>;
+
+  const cases: [number, string, number, string][] = [
+    [1264, 'ER_WARN_DATA_OUT_OF_RANGE', 422, "Out of range value for column 'i' at row 1"],
+    // An ENUM value that is not a member, in strict mode; mysql2's name has no ER_ prefix.
+    [1265, 'WARN_DATA_TRUNCATED', 422, "Data truncated for column 'e' at row 1"],
+    [
+      1292,
+      'ER_TRUNCATED_WRONG_VALUE',
+      422,
+      "Incorrect datetime value: '2040-01-01' for column 'ts'",
+    ],
+    [
+      1366,
+      'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
+      422,
+      "Incorrect integer value: 'abc' for column 'i'",
+    ],
+    [1406, 'ER_DATA_TOO_LONG', 422, "Data too long for column 'v' at row 1"],
+    // MySQL rounding '9999-12-31 23:59:59.999' up in a DATE or DATETIME(0) column.
+    [1441, 'ER_DATETIME_FUNCTION_OVERFLOW', 422, 'Datetime function: datetime field overflow'],
+    // MySQL 9.7 comparing a DATETIME column with '10000-01-01 ...' in a where.
+    [1525, 'ER_WRONG_VALUE', 400, "Incorrect DATETIME value: '10000-01-01 00:00:00.000'"],
+  ];
+  for (const [errno, code, status, message] of cases) {
+    it(`${errno} ${code} -> ${status}`, () => {
+      assert.equal(codes[errno], code, `mysql2 names errno ${errno}`);
+      const err = toMySqlError(
+        driverError(message, {code, errno, sqlState: 'HY000', sqlMessage: message}),
+        'INSERT INTO `t` (`x`) VALUES (?)',
+      );
+      assert.ok(err instanceof MySqlError);
+      assert.equal(err.statusCode, status);
+      assert.equal(err.code, code);
+      assert.equal(err.errno, errno);
+    });
+  }
+
+  it('valueOutOfRangeError: the error the server would give, found before sending anything', () => {
+    const err = valueOutOfRangeError('Invalid value for born: a date outside ...');
+    assert.ok(err instanceof MySqlError);
+    assert.equal(err.statusCode, 422);
+    assert.equal(err.status, 422);
+    assert.equal(err.code, 'ER_TRUNCATED_WRONG_VALUE');
+    assert.equal(err.errno, 1292);
+    assert.equal(err.sqlState, '22007');
+    assert.equal(err.sql, undefined);
+    assert.equal(err.message, 'Invalid value for born: a date outside ...');
+  });
+});
+
+describe('describeServer: the TIMESTAMP range', () => {
+  const cases: [Record<string, unknown>, number][] = [
+    [{version: '9.7.4-2'}, MAX_TIMESTAMP_2038],
+    [{version: '8.4.3'}, MAX_TIMESTAMP_2038],
+    [{version: '10.11.19-MariaDB-0+deb12u1'}, MAX_TIMESTAMP_2038],
+    [{version: '11.4.5-MariaDB'}, MAX_TIMESTAMP_2038],
+    [{version: '11.5.0-MariaDB'}, MAX_TIMESTAMP_2106],
+    [{version: '11.8.9-MariaDB-0+deb13u1', comment: 'Debian'}, MAX_TIMESTAMP_2106],
+    [{}, MAX_TIMESTAMP_2038],
+  ];
+  for (const [row, max] of cases) {
+    it(`${typeof row.version === 'string' ? row.version : 'unknown'} -> ${new Date(max).toISOString()}`, () => {
+      assert.equal(describeServer(row).maxTimestamp, max);
+    });
+  }
+
+  it('the bounds are the last millisecond of 2^31 - 1 and 2^32 - 1 seconds', () => {
+    assert.equal(MAX_TIMESTAMP_2038, (2 ** 31 - 1) * 1000 + 999);
+    assert.equal(MAX_TIMESTAMP_2106, (2 ** 32 - 1) * 1000 + 999);
+    assert.equal(UNKNOWN_SERVER.maxTimestamp, MAX_TIMESTAMP_2038);
+  });
+});
+
+describe('toMySqlError: a write refused by a read-only server', () => {
+  const cases: [string, number][] = [
+    [
+      'The MySQL server is running with the --read-only option so it cannot execute this statement',
+      503,
+    ],
+    [
+      'The MySQL server is running with the --super-read-only option so it cannot execute this statement',
+      503,
+    ],
+    [
+      'The MariaDB server is running with the --read-only option so it cannot execute this statement',
+      503,
+    ],
+    [
+      'The MySQL server is running with the --secure-file-priv option so it cannot execute this statement',
+      500,
+    ],
+  ];
+  for (const [sqlMessage, status] of cases) {
+    it(`${/--([a-z-]+)/.exec(sqlMessage)?.[1]} (${sqlMessage.split(' ')[1]}) -> ${status}`, () => {
+      const err = toMySqlError(
+        driverError(sqlMessage, {
+          code: 'ER_OPTION_PREVENTS_STATEMENT',
+          errno: 1290,
+          sqlState: 'HY000',
+          sqlMessage,
+        }),
+      ) as MySqlError;
+      assert.equal(err.statusCode, status);
+      assert.equal(err.code, 'ER_OPTION_PREVENTS_STATEMENT');
+      assert.equal(err.errno, 1290);
+      assert.equal(err.message, sqlMessage);
+    });
+  }
+});
+
+describe('describeServer: the replica lag column', () => {
+  const cases: [Record<string, unknown>, string, string][] = [
+    [{version: '9.7.4-2'}, 'SHOW REPLICA STATUS', 'Seconds_Behind_Source'],
+    [{version: '8.0.22'}, 'SHOW REPLICA STATUS', 'Seconds_Behind_Source'],
+    [{version: '8.0.21'}, 'SHOW SLAVE STATUS', 'Seconds_Behind_Master'],
+    [{version: '10.11.19-MariaDB-0+deb12u1'}, 'SHOW REPLICA STATUS', 'Seconds_Behind_Master'],
+    [{version: '10.4.32-MariaDB'}, 'SHOW SLAVE STATUS', 'Seconds_Behind_Master'],
+  ];
+  for (const [row, statement, column] of cases) {
+    it(`${String(row.version)}: ${statement} -> ${column}`, () => {
+      const info = describeServer(row);
+      assert.equal(info.replicaStatusSql, statement);
+      assert.equal(info.replicaLagColumn, column);
     });
   }
 });
