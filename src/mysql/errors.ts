@@ -89,11 +89,18 @@ export class MySqlError extends SqlConnectorError {
   readonly sql: string | undefined;
 
   constructor(message: string, driver: DriverError, sql: string | undefined, cause: unknown) {
-    const code = typeof driver.code === 'string' ? driver.code : 'ER_UNKNOWN';
-    // MySQL 8 names each regexp failure (ER_REGEXP_SYNTAX, ER_REGEXP_MISMATCHED_PAREN, ...).
+    const code = driverCode(driver);
+    // MySQL 8 names each regexp failure (ER_REGEXP_SYNTAX, ER_REGEXP_MISMATCHED_PAREN, ...). SQLSTATE class 23 is an
+    // integrity constraint violation, whatever the server calls it.
     const status =
       STATUS_BY_CODE[code] ??
-      (code.startsWith('ER_REGEXP_') ? 400 : refusedAsReadOnly(code, driver) ? 503 : 500);
+      (code.startsWith('ER_REGEXP_')
+        ? 400
+        : refusedAsReadOnly(code, driver)
+          ? 503
+          : String(driver.sqlState).startsWith('23')
+            ? 422
+            : 500);
     super(message, {code, statusCode: status, cause});
     this.errno = typeof driver.errno === 'number' ? driver.errno : undefined;
     this.sqlState = typeof driver.sqlState === 'string' ? driver.sqlState : undefined;
@@ -101,6 +108,15 @@ export class MySqlError extends SqlConnectorError {
     this.fatal = driver.fatal === true;
     this.sql = sql;
   }
+}
+
+/**
+ * The driver's code, corrected where mysql2's errno table (MySQL's names) names a MariaDB error wrongly: MariaDB's 4025
+ * is a failed CHECK constraint (SQLSTATE 23000), which MySQL's table calls ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE.
+ */
+function driverCode(driver: DriverError): string {
+  if (driver.errno === 4025 && driver.sqlState === '23000') return 'ER_CONSTRAINT_FAILED';
+  return typeof driver.code === 'string' ? driver.code : 'ER_UNKNOWN';
 }
 
 /**

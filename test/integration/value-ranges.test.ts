@@ -452,6 +452,30 @@ describe('value ranges (integration)', function () {
     });
   });
 
+  it('a value a CHECK constraint refuses is a 422 on every server (MariaDB 4025, MySQL 3819)', async function () {
+    await sql(
+      'CREATE TABLE checked (id INT AUTO_INCREMENT PRIMARY KEY, qty INT NOT NULL, ' +
+        'CONSTRAINT qty_positive CHECK (qty > 0))',
+    );
+    const Checked = ds.define(
+      'Checked',
+      {id: {type: Number, id: true, generated: true}, qty: Number},
+      {mysql: {table: 'checked'}},
+    );
+    const ok = await Checked.create({qty: 1});
+    const err = await failure(Checked.create({qty: -1}));
+    assert.equal(err.statusCode, 422, err.message);
+    const mysql = ds.connector.server.flavor === 'mysql';
+    assert.equal(err.code, mysql ? 'ER_CHECK_CONSTRAINT_VIOLATED' : 'ER_CONSTRAINT_FAILED');
+    assert.match(err.message, /qty_positive/);
+    const updated = await failure(Checked.updateAll({id: ok.id}, {qty: 0}));
+    assert.equal(updated.statusCode, 422, updated.message);
+    assert.deepEqual(
+      (await Checked.find()).map((r: any) => r.qty),
+      [1],
+    );
+  });
+
   it('an invalid Date through the connector stays a 400 (juggler refuses it before)', async function () {
     const write = await failure(ds.connector.create('Event', {at: new Date(NaN)}, {}));
     assert.equal(write.statusCode, 400);

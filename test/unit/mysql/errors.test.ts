@@ -243,6 +243,48 @@ describe('toMySqlError: a value that does not fit its column', () => {
     });
   }
 
+  it("MariaDB's failed CHECK (4025, SQLSTATE 23000) is ER_CONSTRAINT_FAILED 422, whatever mysql2 calls it", () => {
+    const message = 'CONSTRAINT `qty_positive` failed for `db`.`t`';
+    // mysql2's table has MySQL's name for 4025.
+    assert.equal(codes[4025], 'ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE');
+    const err = toMySqlError(
+      driverError(message, {
+        code: codes[4025],
+        errno: 4025,
+        sqlState: '23000',
+        sqlMessage: message,
+      }),
+      'INSERT INTO `t` (`qty`) VALUES (?)',
+    );
+    assert.equal(err.code, 'ER_CONSTRAINT_FAILED');
+    assert.equal(err.statusCode, 422);
+    assert.equal(err.errno, 4025);
+    // MySQL's own 4025 (a DDL option out of range, SQLSTATE HY000) keeps its name and is no 422.
+    const ddl = toMySqlError(
+      driverError('autoextend_size out of range', {
+        code: codes[4025],
+        errno: 4025,
+        sqlState: 'HY000',
+      }),
+      'CREATE TABLE t (a INT) AUTOEXTEND_SIZE = 1',
+    );
+    assert.equal(ddl.code, 'ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE');
+    assert.equal(ddl.statusCode, 500);
+  });
+
+  it('an integrity constraint violation the table does not name (SQLSTATE 23xxx) is a 422', () => {
+    const err = toMySqlError(
+      driverError('Some new constraint failed', {
+        code: 'ER_NEW_CONSTRAINT',
+        errno: 9999,
+        sqlState: '23000',
+      }),
+      'UPDATE `t` SET `a` = ?',
+    );
+    assert.equal(err.statusCode, 422);
+    assert.equal(err.code, 'ER_NEW_CONSTRAINT');
+  });
+
   it('valueOutOfRangeError: the error the server would give, found before sending anything', () => {
     const err = valueOutOfRangeError('Invalid value for born: a date outside ...');
     assert.ok(err instanceof MySqlError);
