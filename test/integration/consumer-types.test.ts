@@ -52,6 +52,8 @@ export const misspelt: MySqlSettings = {conectionLimit: 5};
 export const byName: MySqlSettings = {connector: 'mysql-ts', host: 'localhost'};
 export const module: MySqlConnectorModule = mysqlConnector;
 export const entryPoint: MySqlConnectorModule['initialize'] = initialize;
+// What juggler does with the package (LoopBack 3, datasources.json): initialize(dataSource, callback).
+export const lb3 = (dataSource: DataSource): void => initialize(dataSource, (err) => void err);
 
 // juggler 7: a data source on the package, a model, the connector behind it.
 export const ds = new DataSource(settings);
@@ -62,6 +64,7 @@ export async function reviewMigration(): Promise<string[]> {
 }
 
 // LoopBack 4: a data source class and a repository.
+export const spread = new juggler.DataSource({...settings, name: 'db2', lazyConnect: false});
 export class DbDataSource extends juggler.DataSource {
   static dataSourceName = 'db';
   static readonly defaultConfig = settings;
