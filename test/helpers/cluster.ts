@@ -1,6 +1,7 @@
 /*
  * Private, throw-away MariaDB topologies on free loopback ports, for the read-replica and Galera tests:
- * - startReplication(): a primary and 1 or 2 asynchronous replicas (binlog, GTID slave_pos, ROW);
+ * - startReplication(): a primary and 1 or 2 asynchronous replicas (binlog, GTID slave_pos, ROW); for a MySQL kind,
+ *   the same topology from ./mysql-replication.ts;
  * - startGalera(): a 3-node Galera cluster (rsync SST, short EVS timeouts).
  * Like ./private-server.ts it never touches the shared server: `--defaults-file` is always the first argument (so
  * /etc/mysql is never read), everything lives in one temporary directory, and every process is signalled by its own
@@ -12,17 +13,19 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql2 from 'mysql2';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
+import {startMySqlReplication} from './mysql-replication';
 import {exited, freePort, installDataDir, run} from './processes';
+import {inChroot, type ServerKind} from '../servers/kinds';
 
 export interface Node {
   readonly host: '127.0.0.1';
   readonly port: number;
-  /** The pid of the running mariadbd (of the last start); 0 when it never ran. */
+  /** The pid of the running server (of the last start); 0 when it never ran. */
   readonly pid: number;
   readonly serverId: number;
   /** The node's name (`primary`, `replica1`, `g1`...), for messages. */
   readonly name: string;
-  /** Whether its mariadbd is running. */
+  /** Whether its server is running. */
   readonly running: boolean;
   /** SIGKILL of the server's own pid, then waits for it to be gone. */
   kill(): Promise<void>;
@@ -42,11 +45,14 @@ export interface Node {
 export interface Replication {
   readonly primary: Node;
   readonly replicas: readonly Node[];
-  /** Waits (bounded) until every replica that runs and replicates has applied the primary's @@gtid_binlog_pos. */
+  /**
+   * Waits (bounded) until every replica that runs and replicates has applied all the primary's transactions
+   * (MariaDB: its @@gtid_binlog_pos; MySQL: its @@GLOBAL.gtid_executed).
+   */
   sync(timeoutMs?: number): Promise<void>;
-  /** STOP SLAVE on that replica (to create lag). */
+  /** STOP SLAVE / STOP REPLICA on that replica (to create lag). */
   stopReplication(node: Node): Promise<void>;
-  /** START SLAVE on that replica, and waits until its IO and SQL threads run. */
+  /** START SLAVE / START REPLICA on that replica, and waits until its IO and SQL threads run. */
   startReplication(node: Node): Promise<void>;
   /** Whether replication was stopped with stopReplication() (and not started again). */
   isReplicationStopped(node: Node): boolean;
@@ -405,8 +411,21 @@ async function replicaRunning(port: number): Promise<boolean> {
   return status?.Slave_IO_Running === 'Yes' && status?.Slave_SQL_Running === 'Yes';
 }
 
-/** A primary and `replicas` replicas (GTID slave_pos, ROW, log-slave-updates, read_only replicas). */
-export async function startReplication(options: {replicas: 1 | 2}): Promise<Replication> {
+/**
+ * A primary and `replicas` replicas of `kind` (default: the system's MariaDB). MariaDB: GTID slave_pos, ROW,
+ * log-slave-updates, read_only replicas. A MySQL kind is started by ./mysql-replication.ts (GTID auto-positioning,
+ * super_read_only replicas), with the same {@link Replication}.
+ */
+export async function startReplication(options: {
+  replicas: 1 | 2;
+  kind?: ServerKind;
+}): Promise<Replication> {
+  if (options.kind?.flavour === 'mysql') {
+    return startMySqlReplication({...options, kind: options.kind});
+  }
+  if (options.kind && inChroot(options.kind)) {
+    throw new Error(`the MariaDB topologies run the system's mariadbd, not ${options.kind.name}`);
+  }
   const {dir, user, template} = makeBaseDir('lbts-repl-');
   const servers: Server[] = [];
   const entry: LiveDir = {

@@ -28,6 +28,8 @@ export interface PrivateServer {
   readonly kind: ServerKind;
   /** The pid of the running server (of the last start). */
   readonly pid: number;
+  /** Whether the server process of the last start still runs. */
+  readonly running: boolean;
   /** The temporary directory: data directory, config, pid file, socket and error log. */
   readonly dir: string;
   /** Clean shutdown (SIGTERM, then waits for the process to exit). */
@@ -261,6 +263,9 @@ export async function startPrivateServer(
       kind: k,
       get pid() {
         return child?.pid as number;
+      },
+      get running() {
+        return running();
       },
       stop,
       kill,
