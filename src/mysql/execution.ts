@@ -92,6 +92,9 @@ export function acquire(source: ConnectionSource, timeoutMs: number): Promise<Po
   );
 }
 
+/** Stops the statement running on a connection, on its server (`KILL QUERY`), itself within `timeoutMs`. */
+export type Kill = (connection: PoolConnection, timeoutMs: number) => void;
+
 /**
  * Sends a statement on a connection, result to `done`. With `timeoutMs`, a statement still running then is stopped
  * on the server (`kill`: `KILL QUERY` on its server) and the connection, whose protocol state is lost, is destroyed.
@@ -101,13 +104,13 @@ export function send(
   sql: string,
   params: readonly unknown[],
   timeoutMs: number,
-  kill: (connection: PoolConnection) => void,
+  kill: Kill,
   done: Done<unknown>,
 ): void {
   const finish = (err: Error | null, result?: unknown) => {
     if (!err) return done(null, result);
     if ((err as {code?: string}).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
-      kill(connection);
+      kill(connection, timeoutMs);
       connection.destroy();
       return done(
         new SqlConnectorError(
@@ -133,7 +136,7 @@ export function queryOn(
   sql: string,
   params: readonly unknown[],
   timeoutMs: number,
-  kill: (connection: PoolConnection) => void,
+  kill: Kill,
 ): Promise<unknown> {
   return new Promise((resolve, reject) =>
     send(connection, sql, params, timeoutMs, kill, (err, result) =>
@@ -152,7 +155,7 @@ export interface PooledStatement {
   readonly fallback: ConnectionSource | undefined;
   readonly acquireTimeoutMs: number;
   readonly timeoutMs: number;
-  readonly kill: (connection: PoolConnection) => void;
+  readonly kill: Kill;
   /** Runs after a failed attempt that may run again, before the backoff. */
   readonly onRetry?: (err: MySqlError, attempt: number) => void;
   /** Retries after deadlocks and lock-wait timeouts (and on closed pooled connections). */

@@ -370,7 +370,7 @@ export class MySQL extends SqlConnector {
       return this.getTopology().then(() => this.executeSQL(sql, params, options, intent));
     }
     const timeout = statementTimeout(options, this.resolved.queryTimeout);
-    const kill = (connection: PoolConnection) => topology.killQuery(connection);
+    const kill = (connection: PoolConnection, ms: number) => topology.killQuery(connection, ms);
     const bound =
       (options?.transaction?.connection as PoolConnection | undefined) ??
       (options as PinnedOptions | undefined)?.[PINNED];
@@ -476,10 +476,15 @@ export class MySQL extends SqlConnector {
     try {
       const connection = await acquire(topology.writer, r.acquireTimeout);
       try {
-        const rows = await query(connection, SERVER_INFO_SQL);
+        // A server that accepts the login and then never answers must not hold connect() forever.
+        const rows = await query(
+          connection,
+          SERVER_INFO_SQL,
+          r.queryTimeout || Number(r.pool.connectTimeout ?? 10000),
+        );
         this.server = describeServer((rows as Record<string, unknown>[])[0] ?? {});
       } finally {
-        connection.release();
+        releaseOrDrop(connection);
       }
     } catch (err) {
       await topology.end();
@@ -577,14 +582,16 @@ export class MySQL extends SqlConnector {
     return settleOrReturn(
       this.getTopology()
         .then((topology) => acquire(topology.writer, this.resolved.acquireTimeout))
-        .then((connection) => beginTransaction(connection, isolationLevel)),
+        .then((connection) =>
+          beginTransaction(connection, isolationLevel, this.resolved.queryTimeout),
+        ),
       cb,
     );
   }
 
   commit(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {
     return settleOrReturn(
-      endTransaction(connection, 'COMMIT').then(() => {
+      endTransaction(connection, 'COMMIT', this.resolved.queryTimeout).then(() => {
         this.lastWriteAt = Date.now();
       }),
       cb,
@@ -592,7 +599,10 @@ export class MySQL extends SqlConnector {
   }
 
   rollback(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {
-    return settleOrReturn(endTransaction(connection, 'ROLLBACK'), cb);
+    return settleOrReturn(
+      endTransaction(connection, 'ROLLBACK', this.resolved.queryTimeout),
+      cb,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import mysql2, {type Pool, type PoolCluster, type PoolConnection, type PoolOptions} from 'mysql2';
 import {toMySqlError} from './errors';
+import {releaseOrDrop} from './execution';
 
 const debug = createDebug('loopback:connector:mysql:topology');
 
@@ -118,8 +119,11 @@ export class Topology {
     });
   }
 
-  /** Stops a statement on the server its connection belongs to (after a client-side timeout). */
-  killQuery(connection: PoolConnection): void {
+  /**
+   * Stops a statement on the server its connection belongs to (after a client-side timeout). The KILL gets the same
+   * deadline as the statement: on a network that stalls, the connection it runs on must not stay taken forever.
+   */
+  killQuery(connection: PoolConnection, timeoutMs = KILL_TIMEOUT_MS): void {
     const threadId = Number(connection.threadId);
     if (!threadId) return;
     const clusterId = (connection as unknown as {_clusterId?: string})._clusterId;
@@ -128,14 +132,57 @@ export class Topology {
     const target: ConnectionSource = clusterId && nodes ? nodes.of(clusterId) : this.writer;
     target.getConnection((err, killer) => {
       if (err) return;
-      killer.query(`KILL QUERY ${threadId}`, () => killer.release());
+      const sql = `KILL QUERY ${threadId}`;
+      killer.query({sql, timeout: timeoutMs > 0 ? timeoutMs : KILL_TIMEOUT_MS}, (qerr) => {
+        // After a timeout the connection's protocol state is lost (mysql2 leaves it as it is): drop it.
+        if ((qerr as {code?: unknown} | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT')
+          killer.destroy();
+        else releaseOrDrop(killer);
+      });
     });
   }
 
-  async end(): Promise<void> {
+  /**
+   * Ends the pools. mysql2 ends a connection by queueing COM_QUIT behind its running statement; a connection whose
+   * statement never gets an answer (a stalled network) would hold the end forever: past `timeoutMs`, the
+   * connections still open are destroyed.
+   */
+  async end(timeoutMs = END_TIMEOUT_MS): Promise<void> {
     const ends = [this.client, this.cluster].filter(
       (c): c is Pool | PoolCluster => c !== undefined,
     );
-    await Promise.all(ends.map((c) => new Promise<void>((resolve) => c.end(() => resolve()))));
+    let timer: NodeJS.Timeout | undefined;
+    const ended = Promise.all(
+      ends.map((c) => new Promise<void>((resolve) => c.end(() => resolve()))),
+    );
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
+    try {
+      if ((await Promise.race([ended, late])) !== 'late') return;
+      debug('the pool did not end within %d ms: destroying its open connections', timeoutMs);
+      for (const pool of ends) for (const c of openConnections(pool)) c.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
+}
+
+/** How long a KILL QUERY may take when the statement it stops had no timeout of its own. */
+const KILL_TIMEOUT_MS = 5000;
+/** How long ending the pools may take before the open connections are destroyed. */
+const END_TIMEOUT_MS = 5000;
+
+/** The connections a mysql2 pool (or each pool of a cluster) still holds. */
+function openConnections(client: Pool | PoolCluster): PoolConnection[] {
+  const internal = client as unknown as {
+    _allConnections?: {toArray?: () => PoolConnection[]};
+    _nodes?: Record<string, {pool?: Pool}>;
+  };
+  if (internal._nodes) {
+    return Object.values(internal._nodes).flatMap((node) =>
+      node.pool ? openConnections(node.pool) : [],
+    );
+  }
+  return internal._allConnections?.toArray?.() ?? [];
 }

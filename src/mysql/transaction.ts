@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type {Pool, PoolConnection} from 'mysql2';
-import {InvalidTransactionError} from '../sql-connector/errors';
+import {InvalidTransactionError, SqlConnectorError} from '../sql-connector/errors';
 import {toMySqlError} from './errors';
 
 const debug = createDebug('loopback:connector:mysql:transaction');
@@ -22,21 +22,44 @@ export function holdLocksUntilEnd(connection: PoolConnection): void {
   lockHolders.add(connection);
 }
 
-export function query(connection: PoolConnection | Pool, sql: string): Promise<unknown> {
+/**
+ * One statement on a connection. With `timeoutMs`, a statement that has not finished by then fails with 504
+ * (`QUERY_TIMEOUT`) and the connection, whose protocol state is lost, is destroyed: a stalled network must not hold
+ * a BEGIN or a COMMIT (and its pool connection) forever.
+ */
+export function query(
+  connection: PoolConnection | Pool,
+  sql: string,
+  timeoutMs = 0,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    connection.query(sql, (err, result) =>
-      err ? reject(toMySqlError(err, sql)) : resolve(result),
-    );
+    const done = (err: Error | null, result?: unknown) => {
+      if (!err) return resolve(result);
+      if ((err as {code?: unknown}).code !== 'PROTOCOL_SEQUENCE_TIMEOUT') {
+        return reject(toMySqlError(err, sql));
+      }
+      (connection as PoolConnection).destroy?.();
+      reject(
+        new SqlConnectorError(`${sql} did not finish within ${timeoutMs} ms`, {
+          code: 'QUERY_TIMEOUT',
+          statusCode: 504,
+        }),
+      );
+    };
+    if (timeoutMs > 0) connection.query({sql, timeout: timeoutMs}, done);
+    else connection.query(sql, done);
   });
 }
 
 /**
  * Starts a transaction on a connection checked out of the pool. The isolation level is set with
  * `SET TRANSACTION`, which applies to the next transaction only, so it never leaks to the connection's next user.
+ * With `timeoutMs` (the data source's queryTimeout), both statements together must finish within it.
  */
 export async function beginTransaction(
   connection: PoolConnection,
   isolationLevel: string | undefined,
+  timeoutMs = 0,
 ): Promise<PoolConnection> {
   const level = (isolationLevel ?? 'READ COMMITTED').toUpperCase();
   if (!(ISOLATION_LEVELS as readonly string[]).includes(level)) {
@@ -44,8 +67,13 @@ export async function beginTransaction(
     throw new InvalidTransactionError(`Invalid isolation level "${isolationLevel}"`);
   }
   try {
-    await query(connection, `SET TRANSACTION ISOLATION LEVEL ${level}`);
-    await query(connection, 'START TRANSACTION');
+    const deadline = Date.now() + timeoutMs;
+    await query(connection, `SET TRANSACTION ISOLATION LEVEL ${level}`, timeoutMs);
+    await query(
+      connection,
+      'START TRANSACTION',
+      timeoutMs > 0 ? Math.max(1, deadline - Date.now()) : 0,
+    );
   } catch (err) {
     connection.destroy();
     throw err;
@@ -63,15 +91,20 @@ function asConnection(connection: unknown): PoolConnection {
   return connection as PoolConnection;
 }
 
-/** Ends a transaction with COMMIT or ROLLBACK and always gives the connection back (or destroys it on failure). */
+/**
+ * Ends a transaction with COMMIT or ROLLBACK and always gives the connection back (or destroys it on failure).
+ * With `timeoutMs`, a COMMIT that gets no answer by then fails with 504: its outcome is unknown to the caller (the
+ * server may have committed), and the destroyed connection rolls back whatever was not committed.
+ */
 export async function endTransaction(
   connection: unknown,
   statement: 'COMMIT' | 'ROLLBACK',
+  timeoutMs = 0,
 ): Promise<void> {
   const conn = asConnection(connection);
   try {
-    await query(conn, statement);
-    if (lockHolders.delete(conn)) await query(conn, 'SELECT RELEASE_ALL_LOCKS()');
+    await query(conn, statement, timeoutMs);
+    if (lockHolders.delete(conn)) await query(conn, 'SELECT RELEASE_ALL_LOCKS()', timeoutMs);
   } catch (err) {
     debug('%s failed on connection %d: destroying it', statement, conn.threadId);
     lockHolders.delete(conn);
