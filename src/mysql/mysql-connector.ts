@@ -496,9 +496,14 @@ export class MySQL extends SqlConnector {
     debug('connected to %s %s', this.server.flavor, this.server.version);
   }
 
-  /** Keeps replicas that lag more than maxReplicaLag seconds (or do not replicate) out of rotation. */
+  /**
+   * Keeps replicas that lag more than maxReplicaLag seconds (or do not replicate) out of rotation. A replica whose
+   * status this user may not read (it lacks REPLICATION CLIENT on MySQL, SLAVE MONITOR on MariaDB) would stay in
+   * rotation however far behind it is: that is said once per replica, as an `LB_MYSQL_REPLICA_LAG_UNREADABLE` warning.
+   */
   private watchReplicaLag(topology: Topology): void {
     const max = this.resolved.maxReplicaLag ?? 0;
+    const unreadable = new Set<string>();
     const check = async () => {
       const lagging: string[] = [];
       for (const id of topology.replicas) {
@@ -506,8 +511,18 @@ export class MySQL extends SqlConnector {
           const [status] = await topology.queryReplica(id, this.server.replicaStatusSql);
           const lag = status?.[this.server.replicaLagColumn] ?? null;
           if (lag === null || lag === undefined || Number(lag) > max) lagging.push(id);
-        } catch {
+        } catch (err) {
           // A replica that does not answer is handled by the pool cluster (out of rotation for a while).
+          const denied = (err as {code?: unknown}).code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR';
+          if (denied && !unreadable.has(id)) {
+            unreadable.add(id);
+            const {host, port} = this.resolved.replicas[topology.replicas.indexOf(id)] ?? {};
+            process.emitWarning(
+              `maxReplicaLag: the lag of the replica ${host}:${port ?? 3306} cannot be read, so it stays in ` +
+                `rotation however far behind it is: ${(err as Error).message}`,
+              {type: 'LoopBackReplicaWarning', code: 'LB_MYSQL_REPLICA_LAG_UNREADABLE'},
+            );
+          }
         }
       }
       topology.setExcluded(lagging);

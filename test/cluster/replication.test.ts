@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {type Node, type Replication, startReplication} from '../helpers/cluster';
+import {assertPrinted, startCapture} from '../helpers/output';
 import {kind, type KindName} from '../servers/kinds';
 import {describeServer, SERVER_INFO_SQL, type ServerInfo} from '../../src/mysql/server';
 
@@ -18,6 +19,8 @@ const {DataSource} = require('loopback-datasource-juggler');
 const connector = require('../../src');
 
 const DATABASE = 'lbts_repl';
+const APP_USER = 'lbts_app';
+const APP_PASSWORD = 'apppw';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const verbose = !!process.env.CLUSTER_VERBOSE;
 
@@ -160,6 +163,15 @@ for (const kindName of KINDS) {
       const ids: number[] = [];
       for (let i = 0; i < n; i++) ids.push(await serverId(ds, {readOnly: true}));
       return ids;
+    }
+
+    /** An application's user: all rights on the test database, none on the servers (no SUPER, no replica status). */
+    async function createAppUser(): Promise<void> {
+      await primary.query(
+        `CREATE USER IF NOT EXISTS '${APP_USER}'@'%' IDENTIFIED BY '${APP_PASSWORD}'`,
+      );
+      await primary.query(`GRANT ALL ON ${DATABASE}.* TO '${APP_USER}'@'%'`);
+      await rep.sync();
     }
 
     async function directCount(node: Node, table: string): Promise<number> {
@@ -489,15 +501,13 @@ for (const kindName of KINDS) {
       // how one would get there. As a user without SUPER: MariaDB's read_only does not stop SUPER.
       const ds = dataSource();
       await model(ds, 'repl_readonly', 1);
-      await primary.query(`CREATE USER IF NOT EXISTS 'lbts_app'@'%' IDENTIFIED BY 'apppw'`);
-      await primary.query(`GRANT ALL ON ${DATABASE}.* TO 'lbts_app'@'%'`);
-      await rep.sync();
+      await createAppUser();
       const replica = replicaAt(0);
       const misrouted = new DataSource(connector, {
         host: replica.host,
         port: replica.port,
-        user: 'lbts_app',
-        password: 'apppw',
+        user: APP_USER,
+        password: APP_PASSWORD,
         database: DATABASE,
         connectTimeout: 2000,
       });
@@ -520,6 +530,42 @@ for (const kindName of KINDS) {
       // Nothing was written; reads on that server still work.
       assert.equal(await directCount(replica, 'repl_readonly'), 1);
       assert.equal(await Model.count(), 1);
+    });
+
+    it('maxReplicaLag with a user that may not read replica status: the replicas stay in rotation, with a warning', async function () {
+      await createAppUser();
+      const capture = startCapture();
+      let ids: number[];
+      try {
+        const ds = dataSource({
+          user: APP_USER,
+          password: APP_PASSWORD,
+          createDatabase: false,
+          maxReplicaLag: 5,
+          lagCheckInterval: 100,
+        });
+        await ds.connect();
+        // Several lag checks, each of which is refused.
+        await sleep(600);
+        ids = await sample(ds, 6);
+      } finally {
+        capture.stop();
+      }
+      for (const replica of replicas) {
+        assert.ok(ids.includes(replica.serverId), `${replica.name} in rotation: ${ids.join(',')}`);
+      }
+      // Once per replica, naming it and what the server says is missing.
+      assert.equal(capture.lines.length, replicas.length, capture.lines.join('\n'));
+      assertPrinted(
+        capture.lines,
+        replicas.map(
+          (r) =>
+            new RegExp(
+              `^\\[LB_MYSQL_REPLICA_LAG_UNREADABLE\\] maxReplicaLag: the lag of the replica 127\\.0\\.0\\.1:${r.port} ` +
+                'cannot be read, .*Access denied; you need .*(REPLICATION CLIENT|SLAVE MONITOR)',
+            ),
+        ),
+      );
     });
   });
 }
