@@ -98,7 +98,10 @@ export type MySqlConnectionSettings = {
   nodeSelector?: 'RR' | 'RANDOM' | 'ORDER' | undefined;
   /** Milliseconds after a write during which this data source reads from the primary. Default `0`. */
   readYourWritesMs?: number | undefined;
-  /** Seconds a replica may lag (Seconds_Behind_Master) before it leaves rotation; unset: no check. */
+  /**
+   * Seconds a replica may lag (`Seconds_Behind_Source` on MySQL, `Seconds_Behind_Master` on MariaDB) before it leaves
+   * rotation; unset: no check. Reading it takes REPLICATION CLIENT (MySQL) or SLAVE MONITOR (MariaDB).
+   */
   maxReplicaLag?: number | undefined;
   /** Milliseconds between replica lag checks. Default `1000`. */
   lagCheckInterval?: number | undefined;
