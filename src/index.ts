@@ -16,6 +16,8 @@ export {
   type MySqlNodeSettings,
   type MySqlSettings,
   type ServerInfo,
+  type StreamableRepository,
+  streamFind,
 } from './mysql';
 export {
   EntityNotFoundError,

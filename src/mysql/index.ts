@@ -1,5 +1,6 @@
 export {MySQL} from './mysql-connector';
 export {MySqlError, toMySqlError} from './errors';
+export {streamFind, STREAM_HIGH_WATER_MARK, type StreamableRepository} from './stream';
 export {
   resolveSettings,
   type JugglerSettings,

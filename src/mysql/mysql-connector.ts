@@ -7,9 +7,9 @@ import mysql2, {
   type ResultSetHeader,
 } from 'mysql2';
 import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
-import {SqlConnectorError} from '../sql-connector/errors';
-import type {FieldList} from '../sql-connector/fields';
-import type {ModelData, Options} from '../sql-connector/juggler-types';
+import {InvalidFilterError, SqlConnectorError} from '../sql-connector/errors';
+import {buildProjection, type FieldList} from '../sql-connector/fields';
+import type {Filter, ModelData, Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
 import type {Page} from '../sql-connector/pagination';
@@ -45,6 +45,7 @@ import {
   type MySqlSettings,
   type ResolvedSettings,
 } from './settings';
+import {streamRows} from './stream';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
 import {
   columnReader,
@@ -401,6 +402,50 @@ export class MySQL extends SqlConnector {
         throw err;
       },
     );
+  }
+
+  /**
+   * The rows `find` returns for `filter`, as an async iterable of plain model data, read while they arrive: columns
+   * mapped to properties and values converted as `find` does, the same filter validation and errors, but no juggler
+   * (no model instances, hooks, default scope nor `include`, which is a 400 here) and no `execute` observers. mysql2
+   * pauses the socket while the consumer is behind, so memory stays flat for any number of rows. The connection is
+   * the transaction's with `options.transaction`, else one from the pool (a replica's for reads, as `find`), given
+   * back when the rows end, the statement fails or the consumer stops early; `queryTimeout` (or `options.timeout`)
+   * bounds the whole stream. Nothing runs before the first `next()`.
+   *
+   * ```ts
+   * for await (const row of ds.connector.stream('Order', {where: {status: 'open'}})) process(row);
+   * ```
+   */
+  async *stream(
+    model: string,
+    filter?: Filter,
+    options?: Options,
+  ): AsyncGenerator<ModelData, void, undefined> {
+    const opts = options ?? {};
+    this.checkTransaction(opts);
+    const mapping = this.getModelMapping(model);
+    const f = filter ?? {};
+    if (f.include) throw new InvalidFilterError('stream() does not support include');
+    const columns = buildProjection(mapping, f.fields);
+    const {sql, params} = this.render(this.buildSelect(model, f, columns));
+    const topology = await this.getTopology();
+    const bound =
+      (opts.transaction?.connection as PoolConnection | undefined) ??
+      (opts as PinnedOptions)[PINNED];
+    const started = debug.enabled ? performance.now() : 0;
+    this.inFlight++;
+    yield* streamRows({
+      sql,
+      params,
+      convert: (rows) => this.mapRows(mapping, columns, rows),
+      bound,
+      ...this.sourceFor(topology, this.mayReadFromReplica(opts)),
+      acquireTimeoutMs: this.resolved.acquireTimeout,
+      timeoutMs: statementTimeout(opts, this.resolved.queryTimeout),
+      kill: (connection) => topology.killQuery(connection),
+      onSettled: () => this.settled(sql, params, started),
+    });
   }
 
   /** Bookkeeping once a statement has settled: the in-flight count that `disconnect` waits on, and the debug log. */

@@ -1,0 +1,186 @@
+import type {PoolConnection, Query} from 'mysql2';
+import type {Readable} from 'node:stream';
+import {InvalidModelError, SqlConnectorError} from '../sql-connector/errors';
+import type {Filter, ModelData, Options} from '../sql-connector/juggler-types';
+import {toMySqlError} from './errors';
+import {connectionWithin, releaseOrDrop, type Done} from './execution';
+import type {ConnectionSource} from './topology';
+
+/*
+ * Streaming reads: the rows of one SELECT, as model data, while mysql2 still receives them. The socket is paused
+ * whenever the consumer falls `highWaterMark` rows behind (mysql2's row stream), so memory stays flat whatever the
+ * result's size, and past the juggler limit: no model instances, no array of the whole result.
+ */
+
+/** Rows buffered ahead of the consumer before the socket is paused. */
+export const STREAM_HIGH_WATER_MARK = 512;
+
+/** Everything one streamed SELECT needs, prepared by the connector (see `MySQL.stream`). */
+export interface StreamPlan {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  /** Converts driver rows (keyed by property) into model data in place, as `find` does. */
+  readonly convert: (rows: Record<string, unknown>[]) => ModelData[];
+  /** The transaction's (or a pinned) connection: used, never released. None: one from `source`. */
+  readonly bound: PoolConnection | undefined;
+  readonly source: ConnectionSource;
+  /** Where to go when `source` gives no connection (a read replica's primary); none: fail. */
+  readonly fallback: ConnectionSource | undefined;
+  readonly acquireTimeoutMs: number;
+  /** The statement timeout, for the whole stream (0: none). */
+  readonly timeoutMs: number;
+  /** Stops the statement on its server (`KILL QUERY`). */
+  readonly kill: (connection: PoolConnection) => void;
+  readonly highWaterMark?: number;
+  /** Runs once when the stream has let go of its connection (the connector's in-flight count). */
+  readonly onSettled?: () => void;
+}
+
+function take(plan: StreamPlan): Promise<PoolConnection> {
+  return new Promise((resolve, reject) => {
+    const done: Done<PoolConnection> = (err, connection) =>
+      err ? reject(err) : resolve(connection as PoolConnection);
+    if (!plan.fallback) return connectionWithin(plan.source, plan.acquireTimeoutMs, done);
+    const fallback = plan.fallback;
+    connectionWithin(plan.source, plan.acquireTimeoutMs, (err, connection) =>
+      err ? connectionWithin(fallback, plan.acquireTimeoutMs, done) : done(null, connection),
+    );
+  });
+}
+
+function timeoutError(timeoutMs: number): SqlConnectorError {
+  return new SqlConnectorError(
+    `The statement did not finish within ${timeoutMs} ms and was stopped`,
+    {code: 'QUERY_TIMEOUT', statusCode: 504},
+  );
+}
+
+/**
+ * The rows of `plan.sql`, converted, one at a time. Nothing happens before the first `next()`. The connection goes
+ * back to the pool when the rows end, when the statement fails, and when the consumer stops early (`break`, a
+ * `throw` in its loop body, `return()`): a statement still sending rows then is stopped on the server and its
+ * connection closed, since its remaining rows would otherwise have to be read to the end. On a transaction's
+ * connection the remaining rows are read and dropped instead, so the transaction goes on.
+ */
+export async function* streamRows(plan: StreamPlan): AsyncGenerator<ModelData, void, undefined> {
+  let connection: PoolConnection | undefined;
+  let query: Query | undefined;
+  let rows: Readable | undefined;
+  // The statement's own end: every row received, or an error from the server.
+  let ended = false;
+  let failure: Error | undefined;
+  let timedOut = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  try {
+    connection = plan.bound ?? (await take(plan));
+    const sql = plan.sql;
+    const values = plan.params as unknown[];
+    query =
+      plan.timeoutMs > 0
+        ? connection.query({sql, values, timeout: plan.timeoutMs})
+        : connection.query(sql, values);
+    // On the statement itself, not only on the row stream, which stops listening once it is destroyed: an error
+    // after an early stop (the KILL, a lost connection) must not become an unhandled 'error' event.
+    query.on('error', (err: Error & {code?: string}) => {
+      if (err.code === 'PROTOCOL_SEQUENCE_TIMEOUT') timedOut = true;
+      failure ??= err;
+      notify();
+    });
+    query.on('end', () => {
+      ended = true;
+      notify();
+    });
+    const stream = query.stream({highWaterMark: plan.highWaterMark ?? STREAM_HIGH_WATER_MARK});
+    rows = stream;
+    stream.on('readable', notify);
+    stream.on('end', notify);
+    stream.on('error', (err: Error) => {
+      failure ??= err;
+      notify();
+    });
+    for (;;) {
+      // Everything buffered at once, converted as one batch: per row, only the read and the yield.
+      const batch: Record<string, unknown>[] = [];
+      for (let row = stream.read() as unknown; row !== null; row = stream.read() as unknown)
+        batch.push(row as Record<string, unknown>);
+      if (batch.length > 0) {
+        const converted = plan.convert(batch);
+        // A failure (a timeout while the consumer was behind) ends the rows at once, not after the buffered ones.
+        for (let i = 0; i < converted.length && !failure; i++) yield converted[i] as ModelData;
+        continue;
+      }
+      if (failure || stream.readableEnded) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+    if (failure) {
+      if (timedOut) throw timeoutError(plan.timeoutMs);
+      throw toMySqlError(failure, plan.sql);
+    }
+  } finally {
+    if (rows && !rows.destroyed) rows.destroy();
+    if (connection) {
+      const c = connection;
+      if (timedOut) {
+        // The protocol state is lost: stop the statement on the server and drop the connection (as `send` does).
+        plan.kill(c);
+        c.destroy();
+      } else if (!ended && !failure && query) {
+        if (plan.bound) {
+          // A transaction's connection stays: read (and drop) the remaining rows; the stream resumed the socket.
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (ended || failure) notify();
+          });
+        } else {
+          plan.kill(c);
+          c.destroy();
+        }
+      } else if (!plan.bound) {
+        releaseOrDrop(c);
+      }
+    }
+    plan.onSettled?.();
+  }
+}
+
+/** A data source or model class whose connector can stream (this connector). */
+interface StreamingConnector {
+  stream(model: string, filter?: Filter, options?: Options): AsyncIterableIterator<ModelData>;
+}
+
+/** The part of an LB4 repository (or an LB3 / juggler model class) {@link streamFind} uses. */
+export interface StreamableRepository {
+  readonly modelClass: {
+    readonly modelName: string;
+    readonly dataSource?: {readonly connector?: unknown} | null;
+  };
+}
+
+/**
+ * Streams the rows a `find` on an LB4 repository would return, as plain data (not entities): see `MySQL.stream`.
+ *
+ * ```ts
+ * for await (const order of streamFind<Order>(orderRepository, {where: {status: 'open'}})) process(order);
+ * ```
+ */
+export function streamFind<T extends object = ModelData>(
+  repository: StreamableRepository,
+  filter?: Filter,
+  options?: Options,
+): AsyncIterableIterator<T> {
+  const {modelName, dataSource} = repository.modelClass;
+  const connector = dataSource?.connector as Partial<StreamingConnector> | undefined;
+  if (typeof connector?.stream !== 'function') {
+    throw new InvalidModelError(
+      `Model ${modelName} is not attached to a data source of loopback-connector-mysql-ts: it cannot stream`,
+    );
+  }
+  return connector.stream(modelName, filter, options) as AsyncIterableIterator<T>;
+}
