@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import type {PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../sql-connector/errors';
 import {MySqlError, toMySqlError} from './errors';
-import type {ConnectionSource} from './topology';
+import type {ConnectionSource, Reroute} from './topology';
 
 const debug = createDebug('loopback:connector:mysql');
 
@@ -160,6 +160,16 @@ export interface PooledStatement {
   readonly onRetry?: (err: MySqlError, attempt: number) => void;
   /** Retries after deadlocks and lock-wait timeouts (and on closed pooled connections). */
   readonly retries: number;
+  /**
+   * After a failure that left the statement unapplied (no connection, or refused by a read-only server): where it
+   * runs once more (a group's new primary), or the error to fail with. Called at most once per statement.
+   */
+  readonly reroute?: Reroute | undefined;
+}
+
+/** 1290 from a read-only server (a 503, see errors.ts): the statement was refused, so it was not applied. */
+function refusedAsReadOnly(err: Error): boolean {
+  return err instanceof MySqlError && err.errno === 1290 && err.statusCode === 503;
 }
 
 /**
@@ -169,9 +179,24 @@ export interface PooledStatement {
  */
 export function runPooled(statement: PooledStatement): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const attempt = (n: number) =>
-      take(statement, (err, connection) => {
-        if (err) return reject(err);
+    let rerouted = false;
+    /** The statement was not applied: it may run once more where `reroute` says, if the attempt began `since`. */
+    const elsewhere = (err: Error, n: number, since: number) => {
+      const reroute = statement.reroute;
+      if (!reroute || rerouted) return reject(err);
+      rerouted = true;
+      reroute(err, since).then(
+        (next) =>
+          next instanceof Error
+            ? reject(next)
+            : attempt(n, {...statement, source: next, fallback: undefined}),
+        () => reject(err),
+      );
+    };
+    const attempt = (n: number, where: PooledStatement) => {
+      const since = statement.reroute ? Date.now() : 0;
+      take(where, (err, connection) => {
+        if (err) return elsewhere(err, n, since);
         const c = connection as PoolConnection;
         send(
           c,
@@ -182,13 +207,18 @@ export function runPooled(statement: PooledStatement): Promise<unknown> {
           (qerr, result) => {
             releaseOrDrop(c);
             if (!qerr) return resolve(result);
-            if (n >= statement.retries || !isRetryable(qerr)) return reject(qerr);
-            statement.onRetry?.(qerr as MySqlError, n + 1);
-            setTimeout(() => attempt(n + 1), backoffMs(n));
+            if (n < statement.retries && isRetryable(qerr)) {
+              statement.onRetry?.(qerr as MySqlError, n + 1);
+              setTimeout(() => attempt(n + 1, where), backoffMs(n));
+              return;
+            }
+            if (refusedAsReadOnly(qerr)) return elsewhere(qerr, n, since);
+            reject(qerr);
           },
         );
       });
-    attempt(0);
+    };
+    attempt(0, statement);
   });
 }
 

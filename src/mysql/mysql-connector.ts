@@ -4,6 +4,7 @@ import mysql2, {
   type Pool,
   type PoolCluster,
   type PoolConnection,
+  type PoolOptions,
   type ResultSetHeader,
 } from 'mysql2';
 import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
@@ -390,6 +391,7 @@ export class MySQL extends SqlConnector {
           kill,
           retries: this.resolved.deadlockRetries,
           onRetry: (err, attempt) => debug('retrying after %s (attempt %d)', err.code, attempt),
+          reroute: topology.reroute,
         });
     return running.then(
       (result) => {
@@ -399,6 +401,7 @@ export class MySQL extends SqlConnector {
       },
       (err: unknown) => {
         this.settled(sql, params, started);
+        topology.observe(err);
         throw err;
       },
     );
@@ -509,7 +512,6 @@ export class MySQL extends SqlConnector {
 
   private async openPool(): Promise<void> {
     const r = this.resolved;
-    if (r.createDatabase && r.database) await this.createDatabase(r.database);
     const topology = new Topology({
       primary: r.pool,
       replicas: r.replicas,
@@ -517,9 +519,16 @@ export class MySQL extends SqlConnector {
       replicaSelector: r.replicaSelector,
       nodeSelector: r.nodeSelector,
       restoreNodeTimeout: r.restoreNodeTimeout,
+      cluster: r.cluster,
+      groupRefreshInterval: r.groupRefreshInterval,
     });
     try {
-      const connection = await acquire(topology.writer, r.acquireTimeout);
+      // A group is looked at first: its database is created on the member that is the primary now.
+      await topology.start();
+      if (r.createDatabase && r.database) {
+        await this.createDatabase(r.database, topology.primaryOptions());
+      }
+      const connection = await acquire(topology.anyServer, r.acquireTimeout);
       try {
         // A server that accepts the login and then never answers must not hold connect() forever.
         const rows = await query(
@@ -578,9 +587,9 @@ export class MySQL extends SqlConnector {
     this.lagTimer.unref();
   }
 
-  private async createDatabase(database: string): Promise<void> {
+  private async createDatabase(database: string, primary?: PoolOptions): Promise<void> {
     const {charset, collation} = this.resolved;
-    const options = this.resolved.nodes[0] ?? this.resolved.pool;
+    const options = primary ?? this.resolved.nodes[0] ?? this.resolved.pool;
     const {connectionLimit: _l, queueLimit: _q, database: _d, ...connectionOptions} = options;
     const connection = mysql2.createConnection(connectionOptions);
     try {

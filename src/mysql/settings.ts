@@ -1,5 +1,6 @@
 import type {PoolOptions, SslOptions} from 'mysql2';
 import type {Callback} from '../sql-connector/callbacks';
+import {SqlConnectorError} from '../sql-connector/errors';
 import type {DataSourceLike} from '../sql-connector/juggler-types';
 
 /**
@@ -96,6 +97,14 @@ export type MySqlConnectionSettings = {
   replicaSelector?: 'RR' | 'RANDOM' | 'ORDER' | undefined;
   /** How statements pick a node of `nodes`: `ORDER` (default: stay on the first live node), `RR` or `RANDOM`. */
   nodeSelector?: 'RR' | 'RANDOM' | 'ORDER' | undefined;
+  /**
+   * What `nodes` are: `galera` (default), the equal nodes of a multi-primary cluster; or `group-replication`, the
+   * members of a single-primary MySQL Group Replication group (InnoDB Cluster): writes go to the member that is the
+   * primary now, reads to the ONLINE secondaries (`replicaSelector`), and a failover is followed without a restart.
+   */
+  cluster?: 'galera' | 'group-replication' | undefined;
+  /** Group Replication: milliseconds between two looks at the group while it has a primary. Default `1000`. */
+  groupRefreshInterval?: number | undefined;
   /** Milliseconds after a write during which this data source reads from the primary. Default `0`. */
   readYourWritesMs?: number | undefined;
   /**
@@ -209,6 +218,8 @@ export interface ResolvedSettings {
   readonly nodes: readonly PoolOptions[];
   readonly replicaSelector: 'RR' | 'RANDOM' | 'ORDER';
   readonly nodeSelector: 'RR' | 'RANDOM' | 'ORDER';
+  readonly cluster: 'galera' | 'group-replication';
+  readonly groupRefreshInterval: number;
   readonly readYourWritesMs: number;
   readonly maxReplicaLag: number | undefined;
   readonly lagCheckInterval: number;
@@ -259,6 +270,8 @@ const SETTINGS = {
   nodes: {},
   replicaSelector: {},
   nodeSelector: {},
+  cluster: {},
+  groupRefreshInterval: {query: 'number'},
   readYourWritesMs: {query: 'number'},
   maxReplicaLag: {query: 'number'},
   lagCheckInterval: {query: 'number'},
@@ -394,6 +407,36 @@ function nodeList(value: unknown, base: Record<string, unknown>, name: string): 
   });
 }
 
+/** The `cluster` setting; `group-replication` needs `nodes`, and has no use for `replicas` or `maxReplicaLag`. */
+function clusterKind(s: MySqlSettings): ResolvedSettings['cluster'] {
+  const value: unknown = s.cluster;
+  if (value === undefined || value === null || value === 'galera') return 'galera';
+  const invalid = (message: string) =>
+    new SqlConnectorError(message, {code: 'INVALID_SETTING', statusCode: 500});
+  if (value !== 'group-replication') {
+    throw invalid(
+      `Invalid cluster ${JSON.stringify(value)}: expected 'galera' or 'group-replication'`,
+    );
+  }
+  if (!Array.isArray(s.nodes) || s.nodes.length === 0) {
+    throw invalid(
+      "cluster 'group-replication' needs the members of the group in nodes: [{host, port}, ...]",
+    );
+  }
+  if (Array.isArray(s.replicas) && s.replicas.length > 0) {
+    throw invalid(
+      "cluster 'group-replication' takes no replicas: the group's ONLINE secondaries take the reads",
+    );
+  }
+  if (s.maxReplicaLag !== undefined && s.maxReplicaLag !== null) {
+    throw invalid(
+      "maxReplicaLag does not apply to cluster 'group-replication'; for reads that must see a write, use " +
+        "readYourWritesMs or {readFrom: 'primary'}",
+    );
+  }
+  return value;
+}
+
 function nonNegative(value: unknown, fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fallback;
@@ -465,6 +508,8 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
     nodes: nodeList(s.nodes, pool, 'nodes'),
     replicaSelector: selector(s.replicaSelector, 'RR'),
     nodeSelector: selector(s.nodeSelector, 'ORDER'),
+    cluster: clusterKind(s),
+    groupRefreshInterval: nonNegative(s.groupRefreshInterval, 1000) || 1000,
     readYourWritesMs: nonNegative(s.readYourWritesMs, 0),
     maxReplicaLag:
       s.maxReplicaLag === undefined || s.maxReplicaLag === null

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import mysql2, {type Pool, type PoolCluster, type PoolConnection, type PoolOptions} from 'mysql2';
 import {toMySqlError} from './errors';
+import {GroupReplication} from './group-replication';
 import {releaseOrDrop} from './execution';
 
 const debug = createDebug('loopback:connector:mysql:topology');
@@ -10,7 +11,7 @@ export interface ConnectionSource {
   getConnection(cb: (err: NodeJS.ErrnoException | null, connection: PoolConnection) => void): void;
 }
 
-/** Where statements go: one server, a primary with read replicas, or equal (Galera) nodes. */
+/** Where statements go: one server, a primary with read replicas, equal (Galera) nodes, or a Group Replication group. */
 export interface TopologyOptions {
   readonly primary: PoolOptions;
   /** Read replicas: reads outside transactions go to them. */
@@ -21,7 +22,14 @@ export interface TopologyOptions {
   readonly nodeSelector: 'RR' | 'RANDOM' | 'ORDER';
   /** How long a node that failed stays out of rotation, in ms. */
   readonly restoreNodeTimeout: number;
+  /** What `nodes` are: equal nodes (`galera`), or the members of a single-primary Group Replication group. */
+  readonly cluster: 'galera' | 'group-replication';
+  /** Group Replication: milliseconds between two looks at the group while it has a primary. */
+  readonly groupRefreshInterval: number;
 }
+
+/** Where an autocommit statement that was not applied runs once more, or the error to fail with. */
+export type Reroute = (err: Error, since: number) => Promise<ConnectionSource | Error>;
 
 /**
  * The connections of a data source. With replicas or nodes it is built on mysql2's PoolCluster: a node that fails
@@ -38,10 +46,28 @@ export class Topology {
   private readonly selector: TopologyOptions['replicaSelector'];
   private healthy: ConnectionSource | undefined;
   private excluded = new Set<string>();
+  /** A Group Replication group: statements go where the group's own view of its members says. */
+  readonly group: GroupReplication | undefined = undefined;
+  /** Group Replication: a write that was not applied runs once more on a new primary (see GroupReplication.reroute). */
+  readonly reroute: Reroute | undefined = undefined;
 
   constructor(options: TopologyOptions) {
     const base = {stringifyObjects: true};
     this.selector = options.replicaSelector;
+    if (options.nodes.length > 0 && options.cluster === 'group-replication') {
+      const group = new GroupReplication({
+        members: options.nodes.map((node) => ({...node, ...base})),
+        selector: options.replicaSelector,
+        refreshInterval: options.groupRefreshInterval,
+      });
+      this.group = group;
+      this.reroute = (err, since) => group.reroute(err, since);
+      this.client = group.cluster;
+      this.writer = group.writer;
+      this.cluster = undefined;
+      this.replicaIds = [];
+      return;
+    }
     if (options.nodes.length > 0) {
       const cluster = this.createCluster(options);
       options.nodes.forEach((node, i) => cluster.add(`NODE${i}`, {...node, ...base}));
@@ -85,7 +111,27 @@ export class Topology {
 
   /** Where a read goes: a replica in rotation, or the writer when there is none. */
   get reader(): ConnectionSource {
-    return this.healthy ?? this.writer;
+    return this.group?.reader ?? this.healthy ?? this.writer;
+  }
+
+  /** Before the first statement: a Group Replication group is looked at (see GroupReplication.start). */
+  async start(): Promise<void> {
+    await this.group?.start();
+  }
+
+  /** Where the server is checked at connect time: the writer, or for a group any member that takes statements. */
+  get anyServer(): ConnectionSource {
+    return this.group?.anyMember ?? this.writer;
+  }
+
+  /** The pool options of the server that takes writes now, when they change (a group's primary). */
+  primaryOptions(): PoolOptions | undefined {
+    return this.group?.primaryOptions();
+  }
+
+  /** A statement failed: a group looks at its members again when the failure says something about them. */
+  observe(err: unknown): void {
+    this.group?.observe(err);
   }
 
   /** Takes replicas out of rotation (too far behind), or puts them back. */
@@ -148,6 +194,7 @@ export class Topology {
    * connections still open are destroyed.
    */
   async end(timeoutMs = END_TIMEOUT_MS): Promise<void> {
+    this.group?.stop();
     const ends = [this.client, this.cluster].filter(
       (c): c is Pool | PoolCluster => c !== undefined,
     );

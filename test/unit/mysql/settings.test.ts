@@ -387,6 +387,8 @@ describe('unknown settings', () => {
       nodes: [],
       replicaSelector: 'RR',
       nodeSelector: 'RR',
+      cluster: 'galera',
+      groupRefreshInterval: 1,
       readYourWritesMs: 1,
       maxReplicaLag: 1,
       lagCheckInterval: 1,
