@@ -11,6 +11,7 @@ import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
 import {InvalidFilterError, SqlConnectorError} from '../sql-connector/errors';
 import {buildProjection, type FieldList} from '../sql-connector/fields';
 import type {Filter, ModelData, Options} from '../sql-connector/juggler-types';
+import type {JsonStep} from '../sql-connector/json-path';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
 import type {Page} from '../sql-connector/pagination';
@@ -36,7 +37,13 @@ import {
   type AutoupdateOptions,
   type MigrationContext,
 } from './migration';
-import {buildArrayContains, buildJsonPath, buildMySqlOperator, MYSQL_OPERATORS} from './operators';
+import {
+  buildArrayContains,
+  buildJsonPath,
+  buildMySqlOperator,
+  buildSomeElement,
+  MYSQL_OPERATORS,
+} from './operators';
 import * as discovery from './discovery';
 import type {DiscoveryOptions as DOpts, DiscoveryRunner} from './discovery';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
@@ -158,6 +165,14 @@ export class MySQL extends SqlConnector {
 
   override buildArrayContains(column: ColumnMapping, value: unknown): ParameterizedSQL | undefined {
     return buildArrayContains(column, value);
+  }
+
+  override buildSomeElement(
+    column: ColumnMapping,
+    steps: readonly JsonStep[],
+    test: (value: ParameterizedSQL) => ParameterizedSQL,
+  ): ParameterizedSQL {
+    return buildSomeElement(column, steps, test);
   }
 
   protected override applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {

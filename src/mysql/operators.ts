@@ -1,4 +1,5 @@
 import {InvalidFilterError} from '../sql-connector/errors';
+import type {JsonStep} from '../sql-connector/json-path';
 import type {ColumnMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
 
@@ -107,4 +108,56 @@ export function buildArrayContains(
     return undefined;
   const json = JSON.stringify(value instanceof Date ? value.toISOString() : value);
   return new ParameterizedSQL(`JSON_CONTAINS(${column.escaped},?)`, [json]);
+}
+
+/** `$[*]."name"`: the JSON path of {@link JsonStep}s, every member quoted (see {@link toJsonPath}). */
+export function toJsonStepsPath(steps: readonly JsonStep[]): string {
+  let path = '$';
+  for (const step of steps) {
+    path +=
+      step.kind === 'each'
+        ? '[*]'
+        : step.kind === 'index'
+          ? `[${step.index}]`
+          : `.${JSON.stringify(step.name)}`;
+  }
+  return path;
+}
+
+/**
+ * The text of one value in {@link buildSomeElement}: a JSON string unquoted, a number or boolean as its text, and NULL
+ * for a JSON null, an object or an array. `utf8mb4_bin` compares as the text of a plain path does (`JSON_UNQUOTE`
+ * returns `utf8mb4_bin` on MySQL and MariaDB alike).
+ */
+const ELEMENT_COLUMN = "`v` LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$'";
+const ELEMENT_VALUE = new ParameterizedSQL('`_lb_e`.`v`');
+
+/**
+ * Whether some value a path through arrays reaches passes `test`:
+ * ``(SELECT 1 FROM JSON_TABLE(JSON_EXTRACT(`friends`, '$[*]."name"'), '$[*]' ...) AS `_lb_e` WHERE <test> LIMIT 1)
+ * IS NOT NULL``. JSON_EXTRACT with a `[*]` path returns every match in one array (NULL when nothing matches), which
+ * JSON_TABLE turns into rows. The path is a parameter: JSON_TABLE's own path must be a literal, so it is the constant
+ * `$[*]`. JSON_TABLE exists on MySQL 8.0.4+ and MariaDB 10.6+, the versions this connector supports.
+ *
+ * Not `EXISTS (...)`: MySQL (8.0 to 9.7 at least) turns that EXISTS into a semijoin and, on a table of a few thousand
+ * rows or more, materializes the subquery once, losing its reference to the row: every row then matches, or none
+ * does. A scalar subquery is never turned into a semijoin.
+ */
+export function buildSomeElement(
+  column: ColumnMapping,
+  steps: readonly JsonStep[],
+  test: (value: ParameterizedSQL) => ParameterizedSQL,
+): ParameterizedSQL {
+  return ParameterizedSQL.join(
+    [
+      new ParameterizedSQL(
+        `(SELECT 1 FROM JSON_TABLE(JSON_EXTRACT(${column.escaped},?),'$[*]' ` +
+          `COLUMNS (${ELEMENT_COLUMN})) AS \`_lb_e\` WHERE `,
+        [toJsonStepsPath(steps)],
+      ),
+      test(ELEMENT_VALUE),
+      ' LIMIT 1) IS NOT NULL',
+    ],
+    '',
+  );
 }

@@ -17,6 +17,7 @@ export {
   type SqlConnectorErrorOptions,
 } from './errors';
 export {buildWhere, STANDARD_OPERATORS, type StandardOperator, type WhereDialect} from './where';
+export type {JsonStep} from './json-path';
 export {buildOrderBy} from './order-by';
 export {buildProjection, buildFieldList, type FieldList} from './fields';
 export {buildModelMapping, type ColumnMapping, type ModelMapping} from './model-mapping';

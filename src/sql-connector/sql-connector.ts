@@ -17,6 +17,7 @@ import type {
   PropertyDefinition,
   Where,
 } from './juggler-types';
+import {crossesArray, resolveJsonPath, type JsonStep} from './json-path';
 import {buildModelMapping, type ColumnMapping, type ModelMapping} from './model-mapping';
 import {buildDefaultOrderBy, buildOrderBy} from './order-by';
 import {readPage, type Page} from './pagination';
@@ -160,6 +161,18 @@ export abstract class SqlConnector implements WhereDialect {
 
   /** SQL testing whether a JSON array column contains a value; undefined when the dialect cannot. */
   buildArrayContains(_column: ColumnMapping, _value: unknown): ParameterizedSQL | undefined {
+    return undefined;
+  }
+
+  /**
+   * SQL that is true when some value a path through arrays reaches passes `test` (see `WhereDialect`); undefined when
+   * the dialect has no JSON functions.
+   */
+  buildSomeElement(
+    _column: ColumnMapping,
+    _steps: readonly JsonStep[],
+    _test: (value: ParameterizedSQL) => ParameterizedSQL,
+  ): ParameterizedSQL | undefined {
     return undefined;
   }
 
@@ -319,6 +332,12 @@ export abstract class SqlConnector implements WhereDialect {
     const root = head === undefined ? undefined : mapping.byProperty.get(head);
     if (!root || path.length === 0 || path.some((p) => p === '')) return undefined;
     if (!['object', 'array', 'any', 'json'].includes(root.type)) return undefined;
+    if (crossesArray(resolveJsonPath(root, path))) {
+      throw new InvalidFilterError(
+        `Invalid order: "${property}" goes through an array, which has no one value to sort by; ` +
+          'pick one element by its index (as in "friends.0.name")',
+      );
+    }
     return this.buildJsonPath(root, path);
   }
 

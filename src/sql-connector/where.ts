@@ -1,4 +1,5 @@
 import {InvalidFilterError, SqlConnectorError} from './errors';
+import {crossesArray, resolveJsonPath, type JsonStep} from './json-path';
 import type {ColumnMapping, ModelMapping} from './model-mapping';
 import {ParameterizedSQL} from './parameterized-sql';
 
@@ -54,6 +55,15 @@ export interface WhereDialect {
   buildJsonPath(column: ColumnMapping, path: readonly string[]): ParameterizedSQL | undefined;
   /** SQL testing whether a JSON array column contains a value; undefined when the dialect cannot. */
   buildArrayContains(column: ColumnMapping, value: unknown): ParameterizedSQL | undefined;
+  /**
+   * SQL that is true when some value a path through arrays reaches (every element at each `each` step) passes `test`,
+   * which builds the condition on one value, given the SQL of that value as text; undefined when the dialect cannot.
+   */
+  buildSomeElement(
+    column: ColumnMapping,
+    steps: readonly JsonStep[],
+    test: (value: ParameterizedSQL) => ParameterizedSQL,
+  ): ParameterizedSQL | undefined;
 }
 
 const TRUE = new ParameterizedSQL('1=1');
@@ -149,11 +159,12 @@ function buildLogical(
   return key === 'nor' ? new ParameterizedSQL(`NOT ${joined.sql}`, joined.params) : joined;
 }
 
-function resolveColumn(
-  dialect: WhereDialect,
-  mapping: ModelMapping,
-  key: string,
-): {column: ColumnMapping; sql: ParameterizedSQL; nested: boolean} {
+/** What a `where` key names: a column, a value inside a JSON column, or the values a path through arrays reaches. */
+type Target =
+  | {column: ColumnMapping; sql: ParameterizedSQL; nested: boolean; elements?: undefined}
+  | {column: ColumnMapping; elements: readonly JsonStep[]};
+
+function resolveColumn(dialect: WhereDialect, mapping: ModelMapping, key: string): Target {
   const column = mapping.byProperty.get(key);
   if (column) return {column, sql: new ParameterizedSQL(column.escaped), nested: false};
   const [head, ...path] = key.split('.');
@@ -164,6 +175,8 @@ function resolveColumn(
         `Invalid where: "${key}" is a nested path, but ${mapping.model}.${head} is not an object property`,
       );
     }
+    const steps = resolveJsonPath(root, path);
+    if (crossesArray(steps)) return {column: root, elements: steps};
     const sql = dialect.buildJsonPath(root, path);
     if (sql) return {column: root, sql, nested: true};
     throw new InvalidFilterError(
@@ -179,7 +192,11 @@ function buildProperty(
   key: string,
   condition: unknown,
 ): ParameterizedSQL {
-  const {column, sql, nested} = resolveColumn(dialect, mapping, key);
+  const target = resolveColumn(dialect, mapping, key);
+  if (target.elements) {
+    return buildSomeElement(dialect, mapping, key, target.column, target.elements, condition);
+  }
+  const {column, sql, nested} = target;
   // A nested value is compared as text or number, never converted by the root column's type.
   const convert = nested
     ? toNestedValue
@@ -210,6 +227,64 @@ function buildProperty(
     if (contains) return contains;
   }
   return equals(sql, convert(condition));
+}
+
+/**
+ * The condition on a path through arrays (`{'friends.name': 'Ringo'}`): each operator holds when some element's
+ * value passes it, so `neq` means "some element differs" (no element equals is `nor: [{'friends.name': 'Ringo'}]`).
+ * The null checks are about the whole array: `null` holds when no element has a value (no array, an empty one, or
+ * no element with that property), `{neq: null}` when some element has one.
+ */
+function buildSomeElement(
+  dialect: WhereDialect,
+  mapping: ModelMapping,
+  key: string,
+  column: ColumnMapping,
+  steps: readonly JsonStep[],
+  condition: unknown,
+): ParameterizedSQL {
+  const some = (test: (value: ParameterizedSQL) => ParameterizedSQL): ParameterizedSQL => {
+    const sql = dialect.buildSomeElement(column, steps, test);
+    if (sql) return sql;
+    throw new InvalidFilterError(
+      `Invalid where: nested property "${key}" is not supported by this connector`,
+    );
+  };
+  const hasValue = () => some((v) => new ParameterizedSQL(`${v.sql} IS NOT NULL`, v.params));
+  const noValue = () => {
+    const exists = hasValue().parenthesized();
+    return new ParameterizedSQL(`NOT ${exists.sql}`, exists.params);
+  };
+  if (condition === null || condition === undefined) return noValue();
+  if (!isPlainObject(condition)) return some((v) => equals(v, toNestedValue(condition)));
+  const keys = Object.keys(condition);
+  const operators = keys.filter((k) => k !== 'options');
+  const unknown = operators.find((k) => !STANDARD.has(k) && !dialect.extraOperators.has(k));
+  if (operators.length === 0 || unknown !== undefined) {
+    throw new InvalidFilterError(
+      `Invalid where: unknown operator "${unknown ?? keys[0] ?? ''}" for ${mapping.model}.${key}`,
+    );
+  }
+  const parts = operators.map((op) => {
+    const value = condition[op];
+    if (op === 'eq' && (value === null || value === undefined)) return noValue();
+    if (op === 'neq' && (value === null || value === undefined)) return hasValue();
+    if (op === 'inq') {
+      const items = listOf(op, value);
+      const nonNull = items.filter((v) => v !== null && v !== undefined);
+      const parts =
+        nonNull.length > 0 ? [some((v) => inList(v, ' IN ', nonNull.map(toNestedValue)))] : [];
+      if (nonNull.length !== items.length) parts.push(noValue());
+      if (parts.length === 0) return FALSE;
+      return parts.length === 1
+        ? (parts[0] as ParameterizedSQL)
+        : ParameterizedSQL.join(parts, ' OR ').parenthesized();
+    }
+    return some((v) =>
+      buildOperator(dialect, column, v, op, value, condition.options, toNestedValue),
+    );
+  });
+  return ParameterizedSQL.join(parts, ' AND ');
 }
 
 function equals(columnSql: ParameterizedSQL, value: unknown): ParameterizedSQL {

@@ -1,10 +1,11 @@
 import {
   InvalidValueError,
-  type ParameterizedSQL,
+  ParameterizedSQL,
   SqlConnector,
   SqlConnectorError,
   type ColumnMapping,
   type ColumnReader,
+  type JsonStep,
   type ModelMapping,
   type ModelSettings,
   type Options,
@@ -156,6 +157,43 @@ export class FakeSqlConnector extends SqlConnector {
       code: 'DUPLICATE',
       statusCode: 422,
     });
+  }
+}
+
+/**
+ * The fake dialect with PostgreSQL-flavoured JSON functions: `#>>` reads a plain path, `jsonb_path_query` the values of
+ * a path through arrays. It shows what the base hands a dialect for nested paths: names and steps, never SQL.
+ */
+export class FakeJsonSqlConnector extends FakeSqlConnector {
+  override buildJsonPath(column: ColumnMapping, path: readonly string[]): ParameterizedSQL {
+    return new ParameterizedSQL(`(${column.escaped} #>> ?)`, [path]);
+  }
+
+  override buildSomeElement(
+    column: ColumnMapping,
+    steps: readonly JsonStep[],
+    test: (value: ParameterizedSQL) => ParameterizedSQL,
+  ): ParameterizedSQL {
+    const path = steps
+      .map((s) =>
+        s.kind === 'each'
+          ? '[*]'
+          : s.kind === 'index'
+            ? `[${s.index}]`
+            : `.${JSON.stringify(s.name)}`,
+      )
+      .join('');
+    return ParameterizedSQL.join(
+      [
+        new ParameterizedSQL(
+          `EXISTS (SELECT 1 FROM jsonb_path_query(${column.escaped},?) AS "e"("v") WHERE `,
+          [`$${path}`],
+        ),
+        test(new ParameterizedSQL(`("e"."v" #>> '{}')`)),
+        ')',
+      ],
+      '',
+    );
   }
 }
 

@@ -30,6 +30,7 @@ describe('crud (integration)', function () {
   let Tag: any;
   let Hooked: any;
   let Bulk: any;
+  let Member: any;
 
   /** Raw SQL on the data source's pool. */
   function sql(text: string, params: unknown[] = []): Promise<any> {
@@ -108,6 +109,13 @@ describe('crud (integration)', function () {
       },
       {forceId: false},
     );
+    Member = ds.define('Member', {
+      id: {type: Number, id: true},
+      name: String,
+      friends: [{name: String, age: Number}],
+      address: {city: String, tags: [{tag: String}]},
+      contact: {emails: [String]},
+    });
     await ds.automigrate();
   });
 
@@ -446,6 +454,177 @@ describe('crud (integration)', function () {
       } finally {
         ds.connector.removeObserver('before execute', rewrite);
       }
+    });
+  });
+
+  describe('nested paths through arrays', function () {
+    /** What each member stores, as raw JSON: members left out, JSON nulls, empty arrays and SQL NULL. */
+    const MEMBERS: [number, string, string | null, string | null, string | null][] = [
+      [
+        1,
+        'John',
+        '[{"name":"Ringo Starr","age":30},{"name":"George","age":25}]',
+        '{"city":"Liverpool","tags":[{"tag":"business"},{"tag":"rent"}]}',
+        '{"emails":["john@x.io","j@beatles.uk"]}',
+      ],
+      [
+        2,
+        'Paul',
+        '[{"name":"Ringo","age":40}]',
+        '{"city":"London","tags":[{"tag":"home"}]}',
+        '{"emails":[]}',
+      ],
+      [3, 'Solo', '[]', '{"city":"Oslo"}', '{}'],
+      [4, 'Nobody', null, null, null],
+      [
+        5,
+        'Odd',
+        '[{"age":50},{"name":null}]',
+        '{"tags":[{"tag":"Business"}]}',
+        '{"emails":["odd@x.io"]}',
+      ],
+    ];
+
+    beforeEach(async function () {
+      await Member.destroyAll();
+      for (const row of MEMBERS)
+        await sql(
+          'INSERT INTO Member (id, name, friends, address, contact) VALUES (?,?,?,?,?)',
+          row,
+        );
+    });
+
+    async function names(where: unknown): Promise<string[]> {
+      const rows = await Member.find({where, order: 'id'});
+      return rows.map((r: any) => r.name as string);
+    }
+
+    it('equality and regexp: some element matches (juggler: "nested property with regex over arrays")', async function () {
+      assert.deepEqual(await names({'friends.name': 'Ringo'}), ['Paul']);
+      assert.deepEqual(await names({'friends.name': {regexp: /^Ringo/}}), ['John', 'Paul']);
+      assert.deepEqual(await names({'friends.name': {regexp: /^ringo/i}}), ['John', 'Paul']);
+      assert.deepEqual(await names({'friends.name': {regexp: /^ringo/}}), []);
+      assert.deepEqual(await names({'friends.age': 30}), ['John']);
+    });
+
+    it('neq: some element differs; no element equals is a nor', async function () {
+      assert.deepEqual(await names({'friends.name': {neq: 'Ringo'}}), ['John']);
+      assert.deepEqual(await names({nor: [{'friends.name': 'Ringo'}]}), [
+        'John',
+        'Solo',
+        'Nobody',
+        'Odd',
+      ]);
+    });
+
+    it('gt / between / inq / nin', async function () {
+      assert.deepEqual(await names({'friends.age': {gt: 35}}), ['Paul', 'Odd']);
+      assert.deepEqual(await names({'friends.age': {lte: 25}}), ['John']);
+      assert.deepEqual(await names({'friends.age': {between: [26, 45]}}), ['John', 'Paul']);
+      assert.deepEqual(await names({'friends.name': {inq: ['George', 'Nobody']}}), ['John']);
+      assert.deepEqual(await names({'friends.name': {inq: ['George', null]}}), [
+        'John',
+        'Solo',
+        'Nobody',
+        'Odd',
+      ]);
+      assert.deepEqual(await names({'friends.name': {nin: ['Ringo', 'Ringo Starr']}}), ['John']);
+    });
+
+    it('like / nlike are SQL LIKE and case-sensitive; ilike / nilike are not', async function () {
+      assert.deepEqual(await names({'friends.name': {like: 'Ringo%'}}), ['John', 'Paul']);
+      assert.deepEqual(await names({'friends.name': {like: 'ringo%'}}), []);
+      assert.deepEqual(await names({'friends.name': {like: 'Ringo'}}), ['Paul']);
+      assert.deepEqual(await names({'friends.name': {nlike: 'Ringo%'}}), ['John']);
+      assert.deepEqual(await names({'friends.name': {ilike: 'ringo%'}}), ['John', 'Paul']);
+      assert.deepEqual(await names({'friends.name': {nilike: 'ringo%'}}), ['John']);
+    });
+
+    it('null: no element has a value; {neq: null}: some element has one', async function () {
+      assert.deepEqual(await names({'friends.name': null}), ['Solo', 'Nobody', 'Odd']);
+      assert.deepEqual(await names({'friends.name': {neq: null}}), ['John', 'Paul']);
+      assert.deepEqual(await names({'friends.age': {neq: null}}), ['John', 'Paul', 'Odd']);
+    });
+
+    it('arrays inside objects, arrays of strings, indexes and plain object paths (juggler: "multi-level nested array property")', async function () {
+      assert.deepEqual(await names({'address.tags.tag': 'business'}), ['John']);
+      assert.deepEqual(await names({'address.tags.tag': {ilike: 'business'}}), ['John', 'Odd']);
+      assert.deepEqual(await names({'contact.emails': 'odd@x.io'}), ['Odd']);
+      assert.deepEqual(await names({'contact.emails': {like: '%@x.io'}}), ['John', 'Odd']);
+      assert.deepEqual(await names({'friends.0.name': 'Ringo'}), ['Paul']);
+      assert.deepEqual(await names({'address.city': 'Oslo'}), ['Solo']);
+      const [john] = await Member.find({where: {'address.tags.tag': 'rent'}});
+      assert.deepEqual(
+        john.address.tags.map((t: any) => t.tag),
+        ['business', 'rent'],
+      );
+    });
+
+    it('count, updateAll and destroyAll take the same paths', async function () {
+      assert.equal(await Member.count({'friends.name': {like: 'Ringo%'}}), 2);
+      assert.deepEqual(await Member.updateAll({'friends.name': 'Ringo'}, {name: 'Paul M'}), {
+        count: 1,
+      });
+      assert.deepEqual(await Member.destroyAll({'friends.age': {gt: 45}}), {count: 1});
+      assert.deepEqual(
+        (await sql('SELECT name FROM Member ORDER BY id')).map((r: any) => r.name),
+        ['John', 'Paul M', 'Solo', 'Nobody'],
+      );
+    });
+
+    it('stays right on 5000 rows, where MySQL would materialize an EXISTS subquery once for every row', async function () {
+      // Digits 0-9, four times over: 0..9999 without a recursive CTE (MySQL stops those at 1000 levels).
+      const digits =
+        'SELECT 0 AS d UNION ALL ' +
+        [1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => `SELECT ${d}`).join(' UNION ALL ');
+      await sql(
+        'INSERT INTO Member (id, name, friends) ' +
+          `SELECT 100 + n, CONCAT('m', n), IF(n % 500 = 0, '[{"name":"Ringo"}]', '[{"name":"x"},{"name":"y"}]') ` +
+          `FROM (SELECT a.d * 1000 + b.d * 100 + c.d * 10 + e.d AS n FROM (${digits}) a, (${digits}) b, ` +
+          `(${digits}) c, (${digits}) e) t WHERE n < 5000`,
+      );
+      await sql('ANALYZE TABLE Member');
+      assert.equal(await Member.count({'friends.name': 'Ringo'}), 11);
+      assert.deepEqual(
+        (await Member.find({where: {'friends.name': 'Ringo'}, fields: ['id'], order: 'id'})).map(
+          (m: any) => m.id,
+        ),
+        [2, 100, 600, 1100, 1600, 2100, 2600, 3100, 3600, 4100, 4600],
+      );
+      assert.equal(await Member.count({'friends.name': null}), 3);
+      assert.equal(await Member.count({nor: [{'friends.name': 'x'}]}), 15);
+    });
+
+    it('values are parameters, and a path key is never SQL', async function () {
+      const seen: {sql: string; params: unknown[]}[] = [];
+      const observer = (ctx: any, next: () => void) => {
+        seen.push({sql: ctx.req.sql, params: ctx.req.params});
+        next();
+      };
+      ds.connector.observe('before execute', observer);
+      try {
+        assert.deepEqual(await names({'friends.name': "Ringo' OR 1=1 -- "}), []);
+        assert.deepEqual(await names({'friends.a"]\') OR 1=1 -- ': 'x'}), []);
+      } finally {
+        ds.connector.removeObserver('before execute', observer);
+      }
+      assert.equal(seen.length, 2);
+      for (const {sql: text} of seen) {
+        assert.ok(!text.includes('Ringo') && !text.includes('OR 1=1'), text);
+      }
+      assert.deepEqual(seen[0]?.params, ['$[*]."name"', "Ringo' OR 1=1 -- "]);
+    });
+
+    it('bad input is a 400 that runs nothing', async function () {
+      for (const where of [
+        {'friends.name': {gt: {a: 1}}},
+        {'friends.name': {foo: 1}},
+        {'friends.name': {inq: 'Ringo'}},
+        {'friends.name': {like: 5}},
+      ]) {
+        await rejectsWith(Member.destroyAll(where), {statusCode: 400});
+      }
+      assert.equal(await Member.count(), MEMBERS.length);
     });
   });
 

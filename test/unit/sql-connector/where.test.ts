@@ -6,7 +6,11 @@ import type {
   PropertyDefinition,
   SqlConnector,
 } from '../../../src/sql-connector';
-import {defineModel, FakeSqlConnector} from '../../helpers/fake-sql-connector';
+import {
+  defineModel,
+  FakeJsonSqlConnector,
+  FakeSqlConnector,
+} from '../../helpers/fake-sql-connector';
 
 /** juggler's GeoPoint class, by name (class constructors need a cast to JugglerType). */
 const GeoPoint = class GeoPoint {} as unknown as JugglerType;
@@ -511,6 +515,315 @@ describe('buildWhere', () => {
         }
         assert.fail(`built ${stmt?.sql} with ${JSON.stringify(stmt?.params)}`);
       }
+    });
+  });
+});
+
+describe('buildWhere: nested paths through arrays', () => {
+  /** A juggler model class as a property type: juggler's anonymous model for `{name: String}`, or a named one. */
+  const modelType = (properties: Record<string, PropertyDefinition>) =>
+    Object.assign(function AnonymousModel() {}, {
+      modelName: 'AnonymousModel',
+      definition: {properties},
+    }) as unknown as JugglerType;
+  const Pet = modelType({kind: {type: String}});
+  const Friend = modelType({name: {type: String}, age: {type: Number}, pets: {type: [Pet]}});
+  const Tag = modelType({tag: {type: String}});
+  const MEMBER: Record<string, PropertyDefinition> = {
+    id: {type: Number, id: true},
+    name: {type: String},
+    friends: {type: [Friend]},
+    address: {type: modelType({city: {type: String}, tags: {type: [Tag]}})},
+    contact: {type: modelType({emails: {type: [String]}})},
+    // LoopBack 4's @property.array(Friend)
+    buddies: {type: Array, itemType: Friend},
+    notes: {type: [Object]},
+    meta: {type: Object},
+  };
+
+  const mysql = new MySQL({});
+  const fake = new FakeJsonSqlConnector();
+  for (const c of [mysql, fake]) defineModel(c, 'Member', MEMBER);
+
+  /** The MySQL dialect's "some value of `column` at the path passes `test`" (`V` in `test` is the value). */
+  const some = (column: string, test: string) =>
+    `(SELECT 1 FROM JSON_TABLE(JSON_EXTRACT(\`${column}\`,?),'$[*]' ` +
+    "COLUMNS (`v` LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) AS `_lb_e` " +
+    `WHERE ${test.replace(/V/g, '`_lb_e`.`v`')} LIMIT 1) IS NOT NULL`;
+  /** The same in the fake dialect (`?` placeholders, renumbered by the fake's render). */
+  const fakeSome = (column: string, test: string) =>
+    `EXISTS (SELECT 1 FROM jsonb_path_query("${column}",?) AS "e"("v") WHERE ${test.replace(/V/g, `("e"."v" #>> '{}')`)})`;
+
+  interface ArrayCase {
+    name: string;
+    where: unknown;
+    sql: string;
+    params: unknown[];
+    /** The fake dialect's SQL with `?` placeholders (renumbered below), or {@link REJECTED}. */
+    fake: string;
+    /** The fake dialect's params, when they differ from MySQL's. */
+    fakeParams?: unknown[];
+  }
+
+  const FRIEND_NAME = '$[*]."name"';
+  const CASES: ArrayCase[] = [
+    {
+      name: 'equality: some friend is named Ringo',
+      where: {'friends.name': 'Ringo'},
+      sql: some('friends', 'V=?'),
+      params: [FRIEND_NAME, 'Ringo'],
+      fake: fakeSome('friends', 'V=?'),
+    },
+    {
+      name: 'regexp over an array (juggler: "nested property with regex over arrays")',
+      where: {'friends.name': {regexp: /^Ringo/}},
+      sql: some('friends', 'V REGEXP ?'),
+      params: [FRIEND_NAME, '(?-i)^Ringo'],
+      fake: REJECTED,
+    },
+    {
+      name: 'an array inside an object (juggler: "multi-level nested array property")',
+      where: {'address.tags.tag': 'business'},
+      sql: some('address', 'V=?'),
+      params: ['$."tags"[*]."tag"', 'business'],
+      fake: fakeSome('address', 'V=?'),
+    },
+    {
+      name: 'an array inside an array element',
+      where: {'friends.pets.kind': 'cat'},
+      sql: some('friends', 'V=?'),
+      params: ['$[*]."pets"[*]."kind"', 'cat'],
+      fake: fakeSome('friends', 'V=?'),
+    },
+    {
+      name: 'a path ending on an array of strings compares each string',
+      where: {'contact.emails': 'a@x.io'},
+      sql: some('contact', 'V=?'),
+      params: ['$."emails"[*]', 'a@x.io'],
+      fake: fakeSome('contact', 'V=?'),
+    },
+    {
+      name: "LoopBack 4's {type: Array, itemType} is an array of that model",
+      where: {'buddies.name': 'Ringo'},
+      sql: some('buddies', 'V=?'),
+      params: [FRIEND_NAME, 'Ringo'],
+      fake: fakeSome('buddies', 'V=?'),
+    },
+    {
+      name: '[Object]: the array is known, the objects inside are not',
+      where: {'notes.a.b': 'x'},
+      sql: some('notes', 'V=?'),
+      params: ['$[*]."a"."b"', 'x'],
+      fake: fakeSome('notes', 'V=?'),
+    },
+    {
+      name: 'a member the embedded model does not declare is still a member',
+      where: {'friends.nick': 'R'},
+      sql: some('friends', 'V=?'),
+      params: ['$[*]."nick"', 'R'],
+      fake: fakeSome('friends', 'V=?'),
+    },
+    {
+      name: 'a path key cannot break out of the JSON path',
+      where: {'friends.a"]b': 'x'},
+      sql: some('friends', 'V=?'),
+      params: ['$[*]."a\\"]b"', 'x'],
+      fake: fakeSome('friends', 'V=?'),
+    },
+    {
+      name: 'an index picks one element: a plain path',
+      where: {'friends.0.name': 'Ringo'},
+      sql: 'JSON_UNQUOTE(JSON_EXTRACT(`friends`,?))=?',
+      params: ['$[0]."name"', 'Ringo'],
+      fake: '("friends" #>> ?)=?',
+      fakeParams: [['0', 'name'], 'Ringo'],
+    },
+    {
+      name: 'an untyped Object stays a plain path',
+      where: {'meta.friends.name': 'x'},
+      sql: 'JSON_UNQUOTE(JSON_EXTRACT(`meta`,?))=?',
+      params: ['$."friends"."name"', 'x'],
+      fake: '("meta" #>> ?)=?',
+      fakeParams: [['friends', 'name'], 'x'],
+    },
+    {
+      name: 'neq: some friend has another name',
+      where: {'friends.name': {neq: 'Ringo'}},
+      sql: some('friends', 'V!=?'),
+      params: [FRIEND_NAME, 'Ringo'],
+      fake: fakeSome('friends', 'V!=?'),
+    },
+    {
+      name: 'no friend named Ringo is a nor',
+      where: {nor: [{'friends.name': 'Ringo'}]},
+      sql: `NOT ((${some('friends', 'V=?')}))`,
+      params: [FRIEND_NAME, 'Ringo'],
+      fake: `NOT ((${fakeSome('friends', 'V=?')}))`,
+    },
+    {
+      name: 'gt compares numbers',
+      where: {'friends.age': {gt: 30}},
+      sql: some('friends', 'V>?'),
+      params: ['$[*]."age"', 30],
+      fake: fakeSome('friends', 'V>?'),
+    },
+    {
+      name: 'between holds for one element',
+      where: {'friends.age': {between: [20, 30]}},
+      sql: some('friends', 'V BETWEEN ? AND ?'),
+      params: ['$[*]."age"', 20, 30],
+      fake: fakeSome('friends', 'V BETWEEN ? AND ?'),
+    },
+    {
+      name: 'two operators: each holds for some element',
+      where: {'friends.age': {gt: 20, lt: 30}},
+      sql: `${some('friends', 'V>?')} AND ${some('friends', 'V<?')}`,
+      params: ['$[*]."age"', 20, '$[*]."age"', 30],
+      fake: `${fakeSome('friends', 'V>?')} AND ${fakeSome('friends', 'V<?')}`,
+    },
+    {
+      name: 'inq',
+      where: {'friends.name': {inq: ['a', 'b']}},
+      sql: some('friends', 'V IN (?,?)'),
+      params: [FRIEND_NAME, 'a', 'b'],
+      fake: fakeSome('friends', 'V IN (?,?)'),
+    },
+    {
+      name: 'inq with null: some element in the list, or no element with a value',
+      where: {'friends.name': {inq: ['a', null]}},
+      sql: `(${some('friends', 'V IN (?)')} OR NOT (${some('friends', 'V IS NOT NULL')}))`,
+      params: [FRIEND_NAME, 'a', FRIEND_NAME],
+      fake: `(${fakeSome('friends', 'V IN (?)')} OR NOT (${fakeSome('friends', 'V IS NOT NULL')}))`,
+    },
+    {
+      name: 'inq empty matches nothing',
+      where: {'friends.name': {inq: []}},
+      sql: '1=0',
+      params: [],
+      fake: '1=0',
+    },
+    {
+      name: 'nin: some element outside the list',
+      where: {'friends.name': {nin: ['a', null]}},
+      sql: some('friends', 'V NOT IN (?) AND V IS NOT NULL'),
+      params: [FRIEND_NAME, 'a'],
+      fake: fakeSome('friends', 'V NOT IN (?) AND V IS NOT NULL'),
+    },
+    {
+      name: 'like / nlike',
+      where: {'friends.name': {like: 'Ri%', nlike: '%o'}},
+      sql: `${some('friends', 'V LIKE ?')} AND ${some('friends', 'V NOT LIKE ?')}`,
+      params: [FRIEND_NAME, 'Ri%', FRIEND_NAME, '%o'],
+      fake: `${fakeSome('friends', 'V LIKE ?')} AND ${fakeSome('friends', 'V NOT LIKE ?')}`,
+    },
+    {
+      name: 'ilike',
+      where: {'friends.name': {ilike: 'ri%'}},
+      sql: some('friends', 'LOWER(V) LIKE LOWER(?)'),
+      params: [FRIEND_NAME, 'ri%'],
+      fake: REJECTED,
+    },
+    {
+      name: 'nilike',
+      where: {'friends.name': {nilike: 'ri%'}},
+      sql: some('friends', 'LOWER(V) NOT LIKE LOWER(?)'),
+      params: [FRIEND_NAME, 'ri%'],
+      fake: REJECTED,
+    },
+    {
+      name: 'null: no element has a value',
+      where: {'friends.name': null},
+      sql: `NOT (${some('friends', 'V IS NOT NULL')})`,
+      params: [FRIEND_NAME],
+      fake: `NOT (${fakeSome('friends', 'V IS NOT NULL')})`,
+    },
+    {
+      name: '{eq: null} is null',
+      where: {'friends.name': {eq: null}},
+      sql: `NOT (${some('friends', 'V IS NOT NULL')})`,
+      params: [FRIEND_NAME],
+      fake: `NOT (${fakeSome('friends', 'V IS NOT NULL')})`,
+    },
+    {
+      name: '{neq: null}: some element has a value',
+      where: {'friends.name': {neq: null}},
+      sql: some('friends', 'V IS NOT NULL'),
+      params: [FRIEND_NAME],
+      fake: fakeSome('friends', 'V IS NOT NULL'),
+    },
+    {
+      name: 'a boolean is compared as text, as on a plain path',
+      where: {'friends.vip': true},
+      sql: some('friends', 'V=?'),
+      params: ['$[*]."vip"', 'true'],
+      fake: fakeSome('friends', 'V=?'),
+    },
+  ];
+
+  describe('golden table: MySQL dialect', () => {
+    for (const c of CASES) {
+      it(c.name, () => {
+        assert.deepEqual(rendered(mysql.buildWhere('Member', c.where)), {
+          sql: c.sql,
+          params: c.params,
+        });
+      });
+    }
+  });
+
+  describe('golden table: fake dialect', () => {
+    for (const c of CASES) {
+      it(c.name, () => {
+        if (c.fake === REJECTED) {
+          assertInvalidFilter(() => fake.buildWhere('Member', c.where));
+          return;
+        }
+        const stmt = fake.buildWhere('Member', c.where);
+        assert.ok(stmt);
+        const got = fake.render(stmt);
+        assert.deepEqual(
+          {sql: got.sql, params: [...got.params]},
+          inFakeSyntax({sql: c.fake, params: c.fakeParams ?? c.params}),
+        );
+      });
+    }
+  });
+
+  describe('rejections (400 InvalidFilterError)', () => {
+    const rejected: {name: string; where: unknown}[] = [
+      {name: 'unknown operator', where: {'friends.name': {foo: 1}}},
+      {name: 'unknown operator beside a known one', where: {'friends.name': {gt: 1, foo: 1}}},
+      {name: 'an object value', where: {'friends.name': {x: 1}}},
+      {name: 'an empty object', where: {'friends.name': {}}},
+      {name: 'an object as an operator value', where: {'friends.name': {gt: {a: 1}}}},
+      {name: 'an array as an equality value', where: {'friends.name': {eq: ['a']}}},
+      {name: 'an object in inq', where: {'friends.name': {inq: [{a: 1}]}}},
+      {name: 'inq not an array', where: {'friends.name': {inq: 'a'}}},
+      {name: 'between with one bound', where: {'friends.age': {between: [1]}}},
+      {name: 'like with a number', where: {'friends.name': {like: 5}}},
+      {name: 'a non-finite number', where: {'friends.age': Infinity}},
+      {name: 'an empty segment', where: {'friends..name': 'x'}},
+    ];
+    for (const c of rejected) {
+      it(`MySQL: ${c.name}`, () => assertInvalidFilter(() => mysql.buildWhere('Member', c.where)));
+      it(`fake: ${c.name}`, () => assertInvalidFilter(() => fake.buildWhere('Member', c.where)));
+    }
+
+    it('order on a path through an array is a 400; on one element it is a plain path', () => {
+      for (const c of [mysql, fake] as SqlConnector[]) {
+        assertInvalidFilter(() => c.buildSelect('Member', {order: 'friends.name DESC'}));
+        assertInvalidFilter(() => c.buildSelect('Member', {order: 'address.tags.tag'}));
+      }
+      const stmt = mysql.buildSelect('Member', {order: 'friends.0.name DESC'});
+      assert.match(stmt.sql, / ORDER BY JSON_UNQUOTE\(JSON_EXTRACT\(`friends`,\?\)\) DESC$/);
+      assert.deepEqual(stmt.params, ['$[0]."name"']);
+    });
+
+    it('a dialect without JSON functions rejects a path through an array', () => {
+      const plain = new FakeSqlConnector();
+      defineModel(plain, 'Member', MEMBER);
+      assertInvalidFilter(() => plain.buildWhere('Member', {'friends.name': 'x'}));
+      assertInvalidFilter(() => plain.buildWhere('Member', {'friends.name': null}));
     });
   });
 });
