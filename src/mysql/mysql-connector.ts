@@ -75,7 +75,7 @@ function statementTimeout(options: Options | undefined, fallback: number): numbe
   return typeof t === 'number' && Number.isFinite(t) && t > 0 ? t : fallback;
 }
 
-/** How long `findOrCreate` waits for another caller holding the same filter's lock, in seconds. */
+/** How long `findOrCreate` / `upsertWithWhere` wait for another caller holding the same where's lock, in seconds. */
 const LOCK_TIMEOUT_SECONDS = 30;
 
 /**
@@ -336,7 +336,7 @@ export class MySQL extends SqlConnector {
       );
       if (Number(this.getRows(result)[0]?.locked) !== 1) {
         throw new SqlConnectorError(
-          `Timed out after ${LOCK_TIMEOUT_SECONDS}s waiting for a concurrent findOrCreate`,
+          `Timed out after ${LOCK_TIMEOUT_SECONDS}s waiting for a concurrent findOrCreate or upsertWithWhere`,
           {
             code: 'LOCK_TIMEOUT',
             statusCode: 503,

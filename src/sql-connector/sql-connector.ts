@@ -5,6 +5,7 @@ import {
   InvalidFilterError,
   InvalidModelError,
   InvalidTransactionError,
+  SqlConnectorError,
 } from './errors';
 import {buildFieldList, buildProjection, isComputed, type FieldList} from './fields';
 import type {
@@ -36,7 +37,7 @@ import {
   stableStringify,
   type ColumnReader,
 } from './statements';
-import {buildWhere, type WhereDialect} from './where';
+import {buildWhere, equalityValues, type WhereDialect} from './where';
 
 export type {ColumnReader};
 
@@ -53,6 +54,9 @@ export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 export interface UpsertInfo {
   isNewInstance: boolean;
 }
+
+/** How many times `upsertWithWhere` looks for the row again when another writer changed it under its feet. */
+const MAX_UPSERT_ATTEMPTS = 3;
 
 /** How many statement shapes {@link SqlConnector.cachedText} keeps before it starts over. */
 const MAX_CACHED_TEXTS = 512;
@@ -135,7 +139,7 @@ export abstract class SqlConnector implements WhereDialect {
   protected abstract getUpsertOutcome(result: unknown): UpsertOutcome;
   /**
    * Runs `work` while holding an exclusive lock named `key`, with every statement of `work` on one connection
-   * (the options passed to `work`). Used to make `findOrCreate` atomic.
+   * (the options passed to `work`). Used to make `findOrCreate` and `upsertWithWhere` atomic.
    */
   protected abstract withLock<T>(
     key: string,
@@ -847,8 +851,7 @@ export abstract class SqlConnector implements WhereDialect {
     const f = {...(filter ?? {}), limit: 1};
     // Validate the filter before taking a lock, so a bad one fails with 400 at once.
     this.buildSelect(model, f);
-    const key = `${this.getModelMapping(model).tableEscaped}:${stableStringify(f.where ?? {})}`;
-    return this.withLock(key, options, async (opts) => {
+    return this.withLock(this.lockKey(model, f.where), options, async (opts) => {
       const found = await this.allAsync(model, f, opts);
       if (found.length > 0) return [found[0] as ModelData, false];
       const mapping = this.getModelMapping(model);
@@ -858,6 +861,80 @@ export abstract class SqlConnector implements WhereDialect {
         created[(mapping.ids[0] as ColumnMapping).property] = id;
       if (f.include) await this.include(mapping, [created], f.include, opts);
       return [created, true];
+    });
+  }
+
+  /** The lock of the calls that find by a where, then write: the same where of one table gives the same lock. */
+  private lockKey(model: string, where: Where | undefined): string {
+    return `${this.getModelMapping(model).tableEscaped}:${stableStringify(where ?? {})}`;
+  }
+
+  upsertWithWhere(
+    model: string,
+    where: Where,
+    data: ModelData,
+    options: Options,
+    cb?: Callback2<ModelData, UpsertInfo>,
+  ) {
+    return settleSpreadOrReturn(this.upsertWithWhereAsync(model, where, data, options), cb);
+  }
+
+  /**
+   * Atomic, under the lock of `findOrCreate` (see {@link withLock}): patches the first row by id that matches `where`
+   * with `data`, or inserts `data` when no row matches, with the values the where pins by equality for the properties
+   * `data` leaves out (`{email: 'a'}` inserts `email: 'a'`), so the new row matches the where: concurrent calls with
+   * the same where insert one row and the others update it. The result is `data` over the row's other stored values
+   * (those that are not NULL, as `updateAttributes` leaves unset properties unset), with the row's id.
+   */
+  async upsertWithWhereAsync(
+    model: string,
+    where: Where,
+    data: ModelData,
+    options: Options,
+  ): Promise<[ModelData, UpsertInfo]> {
+    const mapping = this.getModelMapping(model);
+    if (mapping.ids.length === 0) throw new InvalidModelError(`Model ${model} has no id property`);
+    const filter: Filter = {where: where ?? {}, limit: 1};
+    const insert: ModelData = {...data};
+    for (const [property, value] of Object.entries(equalityValues(mapping, filter.where)))
+      if (insert[property] === undefined) insert[property] = value;
+    // Validate the where and the data before taking a lock, so bad ones fail at once.
+    this.buildSelect(model, filter);
+    this.buildInsert(model, insert);
+    return this.withLock(this.lockKey(model, filter.where), options, async (opts) => {
+      // A writer that does not take the lock (a destroyAll, an updateAll) may change the row found before it is
+      // updated: the UPDATE repeats the where, and when it matches nothing the search starts over.
+      for (let attempt = 1; ; attempt++) {
+        // Without an order, rows come by id: the first match is the one with the lowest id.
+        const [found] = await this.allAsync(model, filter, primary(opts));
+        if (!found) {
+          const id = await this.createAsync(model, insert, opts);
+          const created = {...insert};
+          if (mapping.ids.length === 1 && id !== undefined)
+            created[(mapping.ids[0] as ColumnMapping).property] = id;
+          return [created, {isNewInstance: true}];
+        }
+        const byId = this.idWhere(model, this.idOf(mapping, found));
+        const stmt = this.buildUpdate(
+          model,
+          Object.keys(filter.where ?? {}).length === 0 ? byId : {and: [filter.where, byId]},
+          data ?? {},
+          'patch',
+        );
+        if (stmt && this.getAffectedCount(await this.run(stmt, opts)) === 0) {
+          if (attempt < MAX_UPSERT_ATTEMPTS) continue;
+          throw new SqlConnectorError(
+            `upsertWithWhere on ${model}: the matching row changed ${attempt} times while it was being updated`,
+            {code: 'CONCURRENT_MODIFICATION', statusCode: 409},
+          );
+        }
+        const updated: ModelData = {};
+        for (const [property, value] of Object.entries(found))
+          if (value !== null && value !== undefined) updated[property] = value;
+        Object.assign(updated, data);
+        for (const c of mapping.ids) updated[c.property] = found[c.property];
+        return [updated, {isNewInstance: false}];
+      }
     });
   }
 }

@@ -129,6 +129,37 @@ function buildConjunction(
   return ParameterizedSQL.join(nonEmpty, ' AND ');
 }
 
+/**
+ * The property values a `where` pins by equality, which a row inserted for it (`upsertWithWhere`) takes unless its data
+ * says otherwise: `{email: 'a', and: [{age: {eq: 3}}]}` gives `{email: 'a', age: 3}`. Only scalars of plain columns
+ * count (on a JSON column a scalar means "contains"); `or`, `nor`, other operators and nested paths pin nothing.
+ */
+export function equalityValues(mapping: ModelMapping, where: unknown): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const visit = (clause: unknown, depth: number): void => {
+    if (!isPlainObject(clause) || depth > MAX_DEPTH) return;
+    for (const key of Object.keys(clause)) {
+      const value = clause[key];
+      if (key === 'and') {
+        if (Array.isArray(value)) for (const c of value) visit(c, depth + 1);
+        continue;
+      }
+      const column = mapping.byProperty.get(key);
+      if (!column || JSON_TYPES.has(column.type)) continue;
+      const pinned =
+        isPlainObject(value) && Object.keys(value).length === 1 && 'eq' in value ? value.eq : value;
+      if (
+        pinned instanceof Date ||
+        ['string', 'number', 'boolean', 'bigint'].includes(typeof pinned)
+      ) {
+        values[key] = pinned;
+      }
+    }
+  };
+  visit(where, 0);
+  return values;
+}
+
 function buildLogical(
   dialect: WhereDialect,
   mapping: ModelMapping,

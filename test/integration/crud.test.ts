@@ -3,6 +3,7 @@
  * Every CRUD method of the connector through juggler models, against the real server.
  */
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import * as connector from '../../src';
 import {createDatabase, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
 
@@ -31,6 +32,7 @@ describe('crud (integration)', function () {
   let Hooked: any;
   let Bulk: any;
   let Member: any;
+  let Contact: any;
 
   /** Raw SQL on the data source's pool. */
   function sql(text: string, params: unknown[] = []): Promise<any> {
@@ -115,6 +117,12 @@ describe('crud (integration)', function () {
       friends: [{name: String, age: Number}],
       address: {city: String, tags: [{tag: String}]},
       contact: {emails: [String]},
+    });
+    Contact = ds.define('Contact', {
+      id: {type: Number, id: true, generated: true},
+      email: String,
+      name: String,
+      n: Number,
     });
     await ds.automigrate();
   });
@@ -901,6 +909,78 @@ describe('crud (integration)', function () {
       assert.equal(rows.length, 1);
       assert.equal(rows[0].id, 'c1');
       assert.ok(Number.isInteger(rows[0].n) && rows[0].n >= 0 && rows[0].n < 20);
+    });
+  });
+
+  describe('upsertWithWhere', function () {
+    beforeEach(() => Contact.destroyAll());
+
+    /** The name of the GET_LOCK that upsertWithWhere and findOrCreate take for `where` on Contact. */
+    const lockName = (where: string) =>
+      `lb:${createHash('sha1').update(`\`Contact\`:${where}`).digest('hex')}`;
+
+    it('updates the first match by id, and returns the row with the data over it', async function () {
+      // Inserted out of id order: the first by id is not the first inserted.
+      await sql("INSERT INTO Contact (id, email, name, n) VALUES (5, 'x@x.io', 'B', 2)");
+      await sql("INSERT INTO Contact (id, email, name, n) VALUES (3, 'x@x.io', 'A', 1)");
+      const updated = await Contact.upsertWithWhere({email: 'x@x.io'}, {name: 'C'});
+      assert.deepEqual(updated.toObject(), {id: 3, email: 'x@x.io', name: 'C', n: 1});
+      assert.deepEqual(await sql('SELECT id, name FROM Contact ORDER BY id'), [
+        {id: 3, name: 'C'},
+        {id: 5, name: 'B'},
+      ]);
+    });
+
+    it('inserts one row when nothing matches, with the values the where pins', async function () {
+      const created = await Contact.upsertWithWhere({email: 'new@x.io'}, {name: 'N'});
+      assert.equal(typeof created.id, 'number');
+      assert.deepEqual(await sql('SELECT id, email, name, n FROM Contact'), [
+        {id: created.id, email: 'new@x.io', name: 'N', n: null},
+      ]);
+      assert.equal(created.email, 'new@x.io');
+    });
+
+    it('20 concurrent calls with one where leave one row and one creator; no lock is left', async function () {
+      const news: boolean[] = [];
+      const afterSave = (ctx: any, next: () => void) => {
+        news.push(ctx.isNewInstance as boolean);
+        next();
+      };
+      Contact.observe('after save', afterSave);
+      let results: any[];
+      try {
+        results = await Promise.all(
+          Array.from({length: 20}, (_, i) =>
+            Contact.upsertWithWhere({email: 'hot@x.io'}, {name: `caller ${i}`, n: i}),
+          ),
+        );
+      } finally {
+        Contact.removeObserver('after save', afterSave);
+      }
+      assert.deepEqual(
+        news.filter((n) => n),
+        [true],
+      );
+      assert.equal(news.length, 20);
+      const rows = await sql('SELECT id, email, name, n FROM Contact');
+      assert.equal(rows.length, 1);
+      for (const r of results) {
+        assert.equal(r.id, rows[0].id);
+        assert.equal(r.email, 'hot@x.io');
+        assert.equal(r.name, `caller ${r.n}`);
+      }
+      const [lock] = await sql('SELECT IS_USED_LOCK(?) AS holder', [
+        lockName('{"email":"hot@x.io"}'),
+      ]);
+      assert.equal(lock.holder, null);
+    });
+
+    it('a bad where is a 400 that writes nothing', async function () {
+      await rejectsWith(Contact.upsertWithWhere({nope: 1}, {name: 'x'}), {statusCode: 400});
+      await rejectsWith(Contact.upsertWithWhere({'email.domain': 'x.io'}, {name: 'x'}), {
+        statusCode: 400,
+      });
+      assert.equal(await Contact.count(), 0);
     });
   });
 

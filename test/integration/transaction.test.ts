@@ -3,6 +3,7 @@
  * Transactions through juggler models, against the real server.
  */
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import * as connector from '../../src';
 import {rejection} from '../helpers/assertions';
 import {createDatabase, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
@@ -223,5 +224,115 @@ describe('transaction (integration)', function () {
     assert.ok(Date.now() - started < 2000);
     assert.equal(createdOther, true);
     assert.equal(await Entry.count({name: 'rb'}), 1);
+  });
+
+  describe('upsertWithWhere', function () {
+    let Tally: any;
+
+    /** Which connection holds the GET_LOCK of `where` on Tally (null: none). */
+    async function lockHolder(where: string): Promise<number | null> {
+      const name = `lb:${createHash('sha1').update(`\`Tally\`:${where}`).digest('hex')}`;
+      const [row] = await ds.connector.execute('SELECT IS_USED_LOCK(?) AS holder', [name]);
+      return row.holder as number | null;
+    }
+
+    before(async function () {
+      Tally = ds.define('Tally', {
+        id: {type: Number, id: true, generated: true},
+        key: String,
+        n: Number,
+      });
+      await ds.automigrate('Tally');
+    });
+
+    beforeEach(() => Tally.destroyAll());
+
+    it('inside a transaction: the row stays invisible and the where stays locked until commit', async function () {
+      const tx = await Tally.beginTransaction({isolationLevel: 'READ COMMITTED'});
+      const opts = {transaction: tx};
+      const made = await Tally.upsertWithWhere({key: 'k'}, {n: 1}, opts);
+      const again = await Tally.upsertWithWhere({key: 'k'}, {n: 2}, opts);
+      assert.equal(again.id, made.id);
+      assert.equal(again.n, 2);
+      assert.equal(await Tally.count({key: 'k'}), 0);
+      const [own] = await Tally.dataSource.connector.execute(
+        'SELECT CONNECTION_ID() AS id',
+        [],
+        opts,
+      );
+      assert.equal(await lockHolder('{"key":"k"}'), own.id);
+      await tx.commit();
+      assert.equal(await lockHolder('{"key":"k"}'), null);
+      assert.deepEqual(await ds.connector.execute('SELECT id, `key`, n FROM Tally'), [
+        {id: made.id, key: 'k', n: 2},
+      ]);
+    });
+
+    it('rolled back: writes nothing and releases the lock', async function () {
+      const tx = await Tally.beginTransaction({isolationLevel: 'READ COMMITTED'});
+      await Tally.upsertWithWhere({key: 'rb'}, {n: 1}, {transaction: tx});
+      await tx.rollback();
+      assert.equal(await lockHolder('{"key":"rb"}'), null);
+      assert.equal(await Tally.count(), 0);
+    });
+
+    /** `count` concurrent calls with one where; `inTransaction(i)` says which run in a transaction of their own. */
+    async function contend(
+      count: number,
+      inTransaction: (i: number) => boolean,
+      isolationLevel = 'READ COMMITTED',
+    ) {
+      const news: boolean[] = [];
+      const afterSave = (ctx: any, next: () => void) => {
+        news.push(ctx.isNewInstance as boolean);
+        next();
+      };
+      Tally.observe('after save', afterSave);
+      try {
+        const results = await Promise.all(
+          Array.from({length: count}, async (_, i) => {
+            if (!inTransaction(i)) return Tally.upsertWithWhere({key: 'hot'}, {n: i});
+            const tx = await Tally.beginTransaction({isolationLevel});
+            try {
+              const result = await Tally.upsertWithWhere({key: 'hot'}, {n: i}, {transaction: tx});
+              await tx.commit();
+              return result;
+            } catch (err) {
+              await tx.rollback();
+              throw err;
+            }
+          }),
+        );
+        const rows = await ds.connector.execute('SELECT id, `key`, n FROM Tally');
+        assert.equal(rows.length, 1);
+        for (const r of results) {
+          assert.equal(r.id, rows[0].id);
+          assert.equal(r.key, 'hot');
+        }
+        assert.deepEqual(
+          news.filter((n) => n),
+          [true],
+        );
+        assert.equal(news.length, count);
+        assert.equal(await lockHolder('{"key":"hot"}'), null);
+      } finally {
+        Tally.removeObserver('after save', afterSave);
+      }
+    }
+
+    it('20 concurrent calls, each in a READ COMMITTED transaction, leave one row, with no deadlock', async function () {
+      this.timeout(20000);
+      await contend(20, () => true);
+    });
+
+    it('20 concurrent calls, each in a REPEATABLE READ transaction, leave one row', async function () {
+      this.timeout(20000);
+      await contend(20, () => true, 'REPEATABLE READ');
+    });
+
+    it('20 concurrent calls, half of them in transactions, leave one row', async function () {
+      this.timeout(20000);
+      await contend(20, (i) => i % 2 === 0);
+    });
   });
 });

@@ -18,6 +18,7 @@ const ARITY: Record<string, number> = {
   replaceOrCreate: 4,
   save: 4,
   findOrCreate: 5,
+  upsertWithWhere: 5,
   exists: 4,
   find: 4,
   execute: 4,

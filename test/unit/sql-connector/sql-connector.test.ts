@@ -246,6 +246,141 @@ describe('SqlConnector (fake dialect)', () => {
     });
   });
 
+  describe('upsertWithWhere', () => {
+    const SELECT =
+      'SELECT "id","name","age","born","meta","first_name" AS "firstName" FROM "Person" ' +
+      'WHERE "name"=$1 ORDER BY "id" LIMIT $2';
+
+    it('patches the first matching row by id and returns it with the data over its stored values', async () => {
+      const c = fakeConnector(new FakeSqlConnector());
+      c.respond = (sql) =>
+        sql.startsWith('SELECT')
+          ? {rows: [{id: 3, name: 'a', age: 40, born: null, meta: null, firstName: 'Ann'}]}
+          : {rowCount: 1};
+      const [data, info] = await call<[ModelData?, {isNewInstance: boolean}?]>((cb) =>
+        c.upsertWithWhere('Person', {name: 'a'}, {id: 99, age: 41}, {}, cb),
+      );
+      // The data's id is not written: the row keeps its own.
+      assert.deepEqual(data, {id: 3, name: 'a', age: 41, firstName: 'Ann'});
+      assert.deepEqual(info, {isNewInstance: false});
+      assert.deepEqual(c.statements, [
+        {sql: SELECT, params: ['a', 1]},
+        {
+          sql: 'UPDATE "Person" SET "age"=$1 WHERE (("name"=$2) AND ("id"=$3))',
+          params: [41, 'a', 3],
+        },
+      ]);
+    });
+
+    it('looks again when the row found no longer matches at the UPDATE; gives up with a 409', async () => {
+      const c = fakeConnector(new FakeSqlConnector());
+      let selects = 0;
+      c.respond = (sql) => {
+        if (sql.startsWith('SELECT')) return {rows: ++selects === 1 ? [{id: 3, name: 'a'}] : []};
+        return sql.startsWith('INSERT') ? {rowCount: 1, insertId: 8} : {rowCount: 0};
+      };
+      const [data, info] = await call<[ModelData?, {isNewInstance: boolean}?]>((cb) =>
+        c.upsertWithWhere('Person', {name: 'a'}, {age: 41}, {}, cb),
+      );
+      assert.deepEqual(data, {id: 8, name: 'a', age: 41});
+      assert.deepEqual(info, {isNewInstance: true});
+      assert.deepEqual(
+        c.statements.map((s) => s.sql.split(' ')[0]),
+        ['SELECT', 'UPDATE', 'SELECT', 'INSERT'],
+      );
+
+      const always = fakeConnector(new FakeSqlConnector());
+      always.respond = (sql) => (sql.startsWith('SELECT') ? {rows: [{id: 3}]} : {rowCount: 0});
+      await assert.rejects(
+        call((cb) => always.upsertWithWhere('Person', {name: 'a'}, {age: 41}, {}, cb)),
+        {code: 'CONCURRENT_MODIFICATION', statusCode: 409},
+      );
+      assert.equal(always.statements.length, 6);
+    });
+
+    it('inserts when nothing matches, with the values the where pins by equality', async () => {
+      const c = fakeConnector(new FakeSqlConnector());
+      c.respond = (sql) => (sql.startsWith('INSERT') ? {rowCount: 1, insertId: 42} : {rows: []});
+      const [data, info] = await call<[ModelData?, {isNewInstance: boolean}?]>((cb) =>
+        c.upsertWithWhere(
+          'Person',
+          {and: [{name: 'x'}, {age: {eq: 7}}], firstName: {like: 'A%'}},
+          {firstName: 'Ann'},
+          {},
+          cb,
+        ),
+      );
+      assert.deepEqual(data, {id: 42, name: 'x', age: 7, firstName: 'Ann'});
+      assert.deepEqual(info, {isNewInstance: true});
+      assert.deepEqual(c.statements, [
+        {
+          sql:
+            'SELECT "id","name","age","born","meta","first_name" AS "firstName" FROM "Person" ' +
+            'WHERE (("name"=$1) AND ("age"=$2)) AND "first_name" LIKE $3 ORDER BY "id" LIMIT $4',
+          params: ['x', 7, 'A%', 1],
+        },
+        {
+          sql: 'INSERT INTO "Person" ("name","age","first_name") VALUES ($1,$2,$3)',
+          params: ['x', 7, 'Ann'],
+        },
+      ]);
+    });
+
+    it('the data wins over the where; or, operators and JSON columns pin nothing', async () => {
+      const c = fakeConnector(new FakeSqlConnector());
+      c.respond = (sql) => (sql.startsWith('INSERT') ? {rowCount: 1, insertId: 1} : {rows: []});
+      await call((cb) =>
+        c.upsertWithWhere(
+          'Person',
+          {name: 'x', or: [{age: 1}], born: {gt: BORN}, meta: 'm'},
+          {name: 'y'},
+          {},
+          cb,
+        ),
+      );
+      assert.deepEqual(c.statements[1], {
+        sql: 'INSERT INTO "Person" ("name") VALUES ($1)',
+        params: ['y'],
+      });
+    });
+
+    it('an invalid where or invalid data sends nothing', async () => {
+      const c = fakeConnector(new FakeSqlConnector());
+      await assert.rejects(
+        call((cb) => c.upsertWithWhere('Person', {nope: 1}, {name: 'x'}, {}, cb)),
+        {name: 'InvalidFilterError', statusCode: 400},
+      );
+      await assert.rejects(
+        call((cb) => c.upsertWithWhere('Person', {name: 'x'}, {age: {x: 1}}, {}, cb)),
+        {statusCode: 400},
+      );
+      assert.deepEqual(c.statements, []);
+    });
+
+    it('runs under the lock of findOrCreate: the same where of the same table', async () => {
+      const keys: string[] = [];
+      class Locking extends FakeSqlConnector {
+        protected override withLock<T>(
+          key: string,
+          options: Record<string, unknown>,
+          work: (options: Record<string, unknown>) => Promise<T>,
+        ): Promise<T> {
+          keys.push(key);
+          return work(options);
+        }
+      }
+      const c = fakeConnector(new Locking());
+      c.respond = (sql) => (sql.startsWith('INSERT') ? {rowCount: 1, insertId: 1} : {rows: []});
+      await call((cb) => c.upsertWithWhere('Person', {name: 'x', age: 1}, {name: 'x'}, {}, cb));
+      await call((cb) =>
+        c.findOrCreate('Person', {where: {age: 1, name: 'x'}}, {name: 'x'}, {}, cb),
+      );
+      assert.equal(keys.length, 2);
+      assert.equal(keys[0], keys[1]);
+      assert.equal(keys[0], '"Person":{"age":1,"name":"x"}');
+    });
+  });
+
   describe('createAll', () => {
     class SmallStatements extends FakeSqlConnector {
       protected override maxStatementParams(): number {
