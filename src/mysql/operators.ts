@@ -106,8 +106,15 @@ export function buildArrayContains(
     (typeof value === 'object' && !(value instanceof Date))
   )
     return undefined;
-  const json = JSON.stringify(value instanceof Date ? value.toISOString() : value);
-  return new ParameterizedSQL(`JSON_CONTAINS(${column.escaped},?)`, [json]);
+  // A lone UTF-16 surrogate becomes U+FFFD, as mysql2 sends it in any other string: JSON.stringify would write it as a
+  // `\udfff` escape, which the server rejects as invalid JSON (a 500 instead of no match).
+  const scalar =
+    value instanceof Date
+      ? value.toISOString()
+      : typeof value === 'string'
+        ? value.replace(/\p{Cs}/gu, '\uFFFD')
+        : value;
+  return new ParameterizedSQL(`JSON_CONTAINS(${column.escaped},?)`, [JSON.stringify(scalar)]);
 }
 
 /** `$[*]."name"`: the JSON path of {@link JsonStep}s, every member quoted (see {@link toJsonPath}). */

@@ -1,3 +1,4 @@
+import {InvalidFilterError} from './errors';
 import type {ColumnMapping} from './model-mapping';
 import type {PropertyDefinition} from './juggler-types';
 
@@ -58,7 +59,8 @@ function shapeOfProperty(definition: PropertyDefinition | undefined): Shape {
  * The steps of a dotted path below a JSON column, read with the model definition: where the definition says the
  * value is an array (`friends: [{name: String}]`, `tags: [String]`), the path goes through every element (`each`),
  * unless the next segment is an index (`friends.0.name`). Inside an untyped value (`Object`, `any`) nothing is known,
- * so every segment is a member (or an index when it is a number), as with a plain object.
+ * so every segment is a member (or an index when it is a number), as with a plain object. A segment with a lone UTF-16
+ * surrogate is a 400 error: no JSON key has one, and MySQL rejects the path that would hold it.
  *
  * ```ts
  * resolveJsonPath(friends, ['name']); // [{kind: 'each'}, {kind: 'member', name: 'name'}]
@@ -68,6 +70,11 @@ export function resolveJsonPath(root: ColumnMapping, path: readonly string[]): J
   const steps: JsonStep[] = [];
   let shape = shapeOfProperty(root.definition);
   for (const segment of path) {
+    if (/\p{Cs}/u.test(segment)) {
+      throw new InvalidFilterError(
+        `Invalid path ${JSON.stringify(path.join('.'))}: a segment is not a well-formed string`,
+      );
+    }
     if (/^\d+$/.test(segment)) {
       steps.push({kind: 'index', index: Number(segment)});
       shape = shape.kind === 'array' ? shape.element : UNTYPED;

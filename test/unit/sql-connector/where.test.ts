@@ -317,6 +317,13 @@ const CASES: Case[] = [
     fake: NOT_APPLICABLE,
   },
   {
+    name: 'array property contains a string with a lone surrogate: U+FFFD, as the driver sends it',
+    where: {tags: 'a\udfff'},
+    sql: 'JSON_CONTAINS(`tags`,?)',
+    params: ['"a\uFFFD"'],
+    fake: NOT_APPLICABLE,
+  },
+  {
     name: 'array property equals an array',
     where: {tags: ['a', 'b']},
     sql: '`tags`=?',
@@ -803,6 +810,8 @@ describe('buildWhere: nested paths through arrays', () => {
       {name: 'like with a number', where: {'friends.name': {like: 5}}},
       {name: 'a non-finite number', where: {'friends.age': Infinity}},
       {name: 'an empty segment', where: {'friends..name': 'x'}},
+      {name: 'a lone surrogate in a segment', where: {'friends.\udfff': 'x'}},
+      {name: 'a lone surrogate in an Object path', where: {"meta.a\ud800'": 'x'}},
     ];
     for (const c of rejected) {
       it(`MySQL: ${c.name}`, () => assertInvalidFilter(() => mysql.buildWhere('Member', c.where)));
@@ -813,6 +822,7 @@ describe('buildWhere: nested paths through arrays', () => {
       for (const c of [mysql, fake] as SqlConnector[]) {
         assertInvalidFilter(() => c.buildSelect('Member', {order: 'friends.name DESC'}));
         assertInvalidFilter(() => c.buildSelect('Member', {order: 'address.tags.tag'}));
+        assertInvalidFilter(() => c.buildSelect('Member', {order: "meta.'\udfff"}));
       }
       const stmt = mysql.buildSelect('Member', {order: 'friends.0.name DESC'});
       assert.match(stmt.sql, / ORDER BY JSON_UNQUOTE\(JSON_EXTRACT\(`friends`,\?\)\) DESC$/);
