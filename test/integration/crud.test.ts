@@ -277,6 +277,12 @@ describe('crud (integration)', function () {
     it('inq / nin', async function () {
       assert.deepEqual(await names({age: {inq: [30, 83, 1]}}), ['Ringo Starr', 'jane roe']);
       assert.deepEqual(await names({age: {nin: [30, 83, 40, 58]}}), ['Paul McCartney']);
+      // Without an order, rows come by id (the order they were created in here), not in the order of the list.
+      const rows = await Item.find({where: {age: {inq: [83, 40]}}});
+      assert.deepEqual(
+        rows.map((r: any) => r.name),
+        ['John Lennon', 'Ringo Starr'],
+      );
     });
 
     it('boolean and and/or/nor', async function () {
