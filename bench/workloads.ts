@@ -130,10 +130,10 @@ export interface Contender {
 }
 
 const COLUMNS = ['id', 'name', 'qty', 'price', 'active', 'created', 'meta', 'notes'];
-const SELECT = `SELECT ${COLUMNS.map((c) => `\`${c}\``).join(', ')} FROM \`${TABLE}\``;
+export const SELECT = `SELECT ${COLUMNS.map((c) => `\`${c}\``).join(', ')} FROM \`${TABLE}\``;
 const INSERT_COLUMNS = COLUMNS.filter((c) => c !== 'id');
 
-interface RawRow extends RowDataPacket {
+export interface RawRow extends RowDataPacket {
   id: number;
   name: string;
   qty: number | null;
@@ -145,7 +145,7 @@ interface RawRow extends RowDataPacket {
 }
 
 /** A row as the model sees it: DECIMAL to number, TINYINT(1) to boolean, JSON text to object. */
-function decode(r: RawRow): Record<string, unknown> {
+export function decode(r: RawRow): Record<string, unknown> {
   return {
     id: r.id,
     name: r.name,

@@ -435,34 +435,37 @@ export class MySQL extends SqlConnector {
    * for await (const row of ds.connector.stream('Order', {where: {status: 'open'}})) process(row);
    * ```
    */
-  async *stream(
+  stream(
     model: string,
     filter?: Filter,
     options?: Options,
   ): AsyncGenerator<ModelData, void, undefined> {
-    const opts = options ?? {};
-    this.checkTransaction(opts);
-    const mapping = this.getModelMapping(model);
-    const f = filter ?? {};
-    if (f.include) throw new InvalidFilterError('stream() does not support include');
-    const columns = buildProjection(mapping, f.fields);
-    const {sql, params} = this.render(this.buildSelect(model, f, columns));
-    const topology = await this.getTopology();
-    const bound =
-      (opts.transaction?.connection as PoolConnection | undefined) ??
-      (opts as PinnedOptions)[PINNED];
-    const started = debug.enabled ? performance.now() : 0;
-    this.inFlight++;
-    yield* streamRows({
-      sql,
-      params,
-      convert: (rows) => this.mapRows(mapping, columns, rows),
-      bound,
-      ...this.sourceFor(topology, this.mayReadFromReplica(opts)),
-      acquireTimeoutMs: this.resolved.acquireTimeout,
-      timeoutMs: statementTimeout(opts, this.resolved.queryTimeout),
-      kill: (connection) => topology.killQuery(connection),
-      onSettled: () => this.settled(sql, params, started),
+    // One generator, not one delegating to another: every row passes through each layer.
+    return streamRows(async () => {
+      const opts = options ?? {};
+      this.checkTransaction(opts);
+      const mapping = this.getModelMapping(model);
+      const f = filter ?? {};
+      if (f.include) throw new InvalidFilterError('stream() does not support include');
+      const columns = buildProjection(mapping, f.fields);
+      const {sql, params} = this.render(this.buildSelect(model, f, columns));
+      const topology = await this.getTopology();
+      const bound =
+        (opts.transaction?.connection as PoolConnection | undefined) ??
+        (opts as PinnedOptions)[PINNED];
+      const started = debug.enabled ? performance.now() : 0;
+      this.inFlight++;
+      return {
+        sql,
+        params,
+        convert: (rows) => this.mapRows(mapping, columns, rows),
+        bound,
+        ...this.sourceFor(topology, this.mayReadFromReplica(opts)),
+        acquireTimeoutMs: this.resolved.acquireTimeout,
+        timeoutMs: statementTimeout(opts, this.resolved.queryTimeout),
+        kill: (connection) => topology.killQuery(connection),
+        onSettled: () => this.settled(sql, params, started),
+      };
     });
   }
 

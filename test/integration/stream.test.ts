@@ -5,13 +5,15 @@
 import assert from 'node:assert/strict';
 import {DefaultCrudRepository, Entity, ModelDefinition, juggler} from '@loopback/repository';
 import * as connector from '../../src';
+import {STREAM_HIGH_WATER_MARK} from '../../src/mysql/stream';
 import {rejection} from '../helpers/assertions';
 import {createDatabase, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const {DataSource} = require('loopback-datasource-juggler');
 
-const ROWS = 3000;
+/** More rows than the stream buffers (STREAM_HIGH_WATER_MARK) and the socket holds: the tests see it paused. */
+const ROWS = 20000;
 
 const PROPERTIES = {
   id: {type: Number, id: true, generated: true},
@@ -80,11 +82,12 @@ describe('stream (integration)', function () {
 
   before(async function () {
     this.timeout(60000);
+    assert.ok(ROWS >= 4 * STREAM_HIGH_WATER_MARK);
     db = await createDatabase('stream');
     ({ds, Item} = makeDataSource());
     await ds.automigrate();
-    for (let from = 0; from < ROWS; from += 1000)
-      await Item.createAll(Array.from({length: 1000}, (_, k) => item(from + k)));
+    for (let from = 0; from < ROWS; from += 2000)
+      await Item.createAll(Array.from({length: 2000}, (_, k) => item(from + k)));
   });
 
   after(async function () {
