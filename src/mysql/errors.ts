@@ -54,6 +54,12 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   EHOSTUNREACH: 503,
   PROTOCOL_CONNECTION_LOST: 503,
   PROTOCOL_SEQUENCE_TIMEOUT: 504,
+  // The server answered what the protocol does not allow (a packet out of turn, a malformed one), or asked for a
+  // local file the statement did not name: a bad gateway, not a failure of the request.
+  PROTOCOL_ERROR: 502,
+  PROTOCOL_UNEXPECTED_PACKET: 502,
+  HANDSHAKE_UNKNOWN_ERROR: 502,
+  LOCAL_INFILE_REFUSED: 502,
   POOL_CLOSED: 503,
   POOL_ENQUEUELIMIT: 503,
   POOL_NOCONNECTIONS: 503,
@@ -157,13 +163,18 @@ const CODE_BY_MESSAGE: readonly (readonly [RegExp, string])[] = [
   [/^Pool is closed/, 'POOL_CLOSED'],
   [/^No connections available/, 'POOL_NOCONNECTIONS'],
   [/connection is in closed state/, 'CONNECTION_CLOSED'],
+  // mysql2's answer to a server that asks for a local file when no stream factory is configured.
+  [/server wants to read .* file/, 'LOCAL_INFILE_REFUSED'],
 ];
 
 function withCode(driver: DriverError): DriverError {
   if (typeof driver.code === 'string' || typeof driver.message !== 'string') return driver;
   const message = driver.message;
   const found = CODE_BY_MESSAGE.find(([pattern]) => pattern.test(message));
-  return found ? {...pickFields(driver), code: found[1]} : driver;
+  if (found) return {...pickFields(driver), code: found[1]};
+  // mysql2 names every network and protocol failure; a fatal error without a code is its parser throwing on what
+  // the server sent (a malformed packet): the connection is gone, and the server is to blame.
+  return driver.fatal === true ? {...pickFields(driver), code: 'PROTOCOL_ERROR'} : driver;
 }
 
 function pickFields(driver: DriverError): DriverError {

@@ -1,3 +1,5 @@
+import {Readable} from 'node:stream';
+import {inspect} from 'node:util';
 import createDebug from 'debug';
 import type {PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../sql-connector/errors';
@@ -43,11 +45,45 @@ export type Done<T> = (err: Error | null, value?: T) => void;
 export function releaseOrDrop(connection: PoolConnection): void {
   const state = connection as unknown as {
     _fatalError?: unknown;
+    _protocolError?: unknown;
     _closing?: boolean;
     stream?: {destroyed?: boolean};
   };
-  if (state._fatalError || state._closing || state.stream?.destroyed) connection.destroy();
-  else connection.release();
+  if (state._fatalError || state._protocolError || state._closing || state.stream?.destroyed) {
+    connection.destroy();
+  } else connection.release();
+}
+
+/** The statement running on a connection: how to fail it when the connection reports an error. */
+const RUNNING = Symbol('running statement');
+type Guarded = PoolConnection & {[RUNNING]?: ((err: Error) => void) | undefined};
+const guarded = new WeakSet<PoolConnection>();
+
+/**
+ * Gives a connection the connector's own `error` listener, and an inspect view without its credentials, once. mysql2 emits `error` on a pooled connection when
+ * its server sends something out of turn (a packet after the answer, an answer the protocol does not allow), and
+ * its pool listens with `once` only: a second such event had no listener, and Node threw it, ending the process.
+ * Such an error during a statement also fails that statement at once (mysql2 leaves the connection open and may
+ * never call back) and destroys the connection.
+ */
+export function guardConnection(connection: PoolConnection): PoolConnection {
+  if (guarded.has(connection)) return connection;
+  guarded.add(connection);
+  // A transaction holds its connection, and mysql2 keeps the password and TLS key in its config: logging a
+  // transaction (or a connection) must not print them.
+  Object.defineProperty(connection, inspect.custom, {
+    value: () => `PoolConnection {threadId: ${connection.threadId}}`,
+  });
+  connection.on('error', (err: Error) => {
+    const running = (connection as Guarded)[RUNNING];
+    debug('connection %d: %s', connection.threadId, (err as {code?: unknown}).code ?? err.message);
+    if (!running) return;
+    connection.destroy();
+    // mysql2 hands a complete answer to its callback on the next tick: when the stray packet came right after it,
+    // that answer wins; otherwise the statement will never hear back, and fails now.
+    setImmediate(() => running(err));
+  });
+  return connection;
 }
 
 /**
@@ -75,11 +111,11 @@ export function connectionWithin(
   source.getConnection((err, connection) => {
     if (timer) clearTimeout(timer);
     if (timedOut) {
-      if (!err) connection.release();
+      if (!err) guardConnection(connection).release();
       return;
     }
     if (err) done(toMySqlError(err));
-    else done(null, connection);
+    else done(null, guardConnection(connection));
   });
 }
 
@@ -107,7 +143,11 @@ export function send(
   kill: Kill,
   done: Done<unknown>,
 ): void {
+  let settled = false;
   const finish = (err: Error | null, result?: unknown) => {
+    if (settled) return;
+    settled = true;
+    (connection as Guarded)[RUNNING] = undefined;
     if (!err) return done(null, result);
     if ((err as {code?: string}).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
       kill(connection, timeoutMs);
@@ -122,12 +162,115 @@ export function send(
         ),
       );
     }
-    done(toMySqlError(err, sql));
+    done(unnamedAsProtocolError(toMySqlError(err, sql)));
   };
-  // The positional form is the driver's cheapest; the options object only when a timeout needs it.
-  if (timeoutMs > 0)
+  (connection as Guarded)[RUNNING] = finish;
+  const factory = (connection.config as {infileStreamFactory?: unknown} | undefined)
+    ?.infileStreamFactory;
+  // The positional form is the driver's cheapest; the options object only when a timeout or a local-file factory
+  // needs it.
+  if (typeof factory === 'function') {
+    const infileStreamFactory = localFileGate(sql, params, factory as LocalFileFactory);
+    connection.query(
+      {
+        sql,
+        values: params as unknown[],
+        infileStreamFactory,
+        ...(timeoutMs > 0 ? {timeout: timeoutMs} : {}),
+      },
+      finish,
+    );
+  } else if (timeoutMs > 0)
     connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish);
   else connection.query(sql, params as unknown[], finish);
+}
+
+/**
+ * A statement's error that neither the server (an errno) nor mysql2 (a code) named is mysql2's row parser throwing
+ * on the answer (a column with no known charset, a value it cannot decode): 502 `PROTOCOL_ERROR`, the server's
+ * fault. mysql2 formats parameters before anything is sent, so the request's own mistakes never arrive here.
+ */
+function unnamedAsProtocolError(err: Error): Error {
+  if (!(err instanceof MySqlError) || err.code !== 'ER_UNKNOWN' || err.errno !== undefined) {
+    return err;
+  }
+  const error = new MySqlError(
+    `The server's answer could not be read: ${err.message}`,
+    {code: 'PROTOCOL_ERROR', fatal: err.fatal},
+    err.sql,
+    undefined,
+  );
+  error.stack = err.stack;
+  return error;
+}
+
+/** mysql2's `infileStreamFactory`: the stream of a local file the server asked for. */
+export type LocalFileFactory = (path: string) => Readable;
+
+const LOAD_LOCAL =
+  /^\s*LOAD\s+(?:DATA|XML)\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?LOCAL\s+INFILE\s+(\?|'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/i;
+const ESCAPES: Readonly<Record<string, string>> = {
+  0: '\0',
+  b: '\b',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  Z: '\x1a',
+};
+
+/**
+ * The file a `LOAD DATA LOCAL INFILE` (or `LOAD XML`) statement names: its string literal, or its first parameter
+ * for `INFILE ?`. Undefined for any other statement.
+ */
+export function localInfilePath(sql: string, params: readonly unknown[]): string | undefined {
+  const literal = LOAD_LOCAL.exec(sql)?.[1];
+  if (literal === undefined) return undefined;
+  if (literal === '?') return typeof params[0] === 'string' ? params[0] : undefined;
+  // The literal as the server reads it: backslash escapes, and its own quote doubled.
+  const quote = literal[0] as string;
+  const body = literal.slice(1, -1);
+  let path = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c === '\\' && i + 1 < body.length) {
+      const escaped = body[++i] as string;
+      path += ESCAPES[escaped] ?? escaped;
+    } else if (c === quote && body[i + 1] === quote) {
+      path += quote;
+      i++;
+    } else path += c;
+  }
+  return path;
+}
+
+/**
+ * The factory a statement may use: the user's, for the file its own `LOAD DATA LOCAL INFILE` names, and for
+ * nothing else. A server that asks for any other file (in answer to a SELECT, or for another path than the one
+ * named) gets no byte of it: mysql2 sends an empty file and the statement fails with 502 `LOCAL_INFILE_REFUSED`.
+ */
+function localFileGate(
+  sql: string,
+  params: readonly unknown[],
+  factory: LocalFileFactory,
+): LocalFileFactory {
+  const named = localInfilePath(sql, params);
+  return (path) => {
+    if (named !== undefined && path === named) return factory(path);
+    const refused = new Readable({read: () => undefined});
+    const reason =
+      named === undefined
+        ? 'the statement is no LOAD DATA LOCAL INFILE'
+        : 'the statement named another file';
+    process.nextTick(() =>
+      refused.destroy(
+        new SqlConnectorError(
+          `The server asked for the local file "${path}", which was refused: ${reason}`,
+          {code: 'LOCAL_INFILE_REFUSED', statusCode: 502},
+        ),
+      ),
+    );
+    return refused;
+  };
 }
 
 /** {@link send} as a promise. */

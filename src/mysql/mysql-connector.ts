@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto';
+import {inspect} from 'node:util';
 import createDebug from 'debug';
 import mysql2, {
   type Pool,
@@ -54,6 +55,7 @@ import {
   type ResolvedSettings,
 } from './settings';
 import {streamRows} from './stream';
+import {withIpIdentity} from './tls';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
 import {
   columnReader,
@@ -116,6 +118,32 @@ export class MySQL extends SqlConnector {
   /** The mysql2 pool (undefined until connected). */
   get client(): Pool | PoolCluster | undefined {
     return this.topology?.client;
+  }
+
+  /**
+   * What `util.inspect` (console.log, most loggers) shows of the connector: where it connects and how it is doing,
+   * never the password, TLS keys, the settings or the pool (whose options hold them).
+   */
+  [inspect.custom](): string {
+    return `MySQL ${inspect(this.toJSON())}`;
+  }
+
+  /** What `JSON.stringify` shows of the connector: the same summary as `util.inspect`, without secrets. */
+  toJSON(): Record<string, unknown> {
+    const {host, port, socketPath, user, database, connectionLimit} = this.resolved.pool;
+    const where = (pool: {host?: string; port?: number}) => `${pool.host}:${pool.port}`;
+    return {
+      name: this.name,
+      ...(socketPath ? {socketPath} : {host, port}),
+      user,
+      database,
+      connectionLimit,
+      ...(this.resolved.replicas.length > 0 ? {replicas: this.resolved.replicas.map(where)} : {}),
+      ...(this.resolved.nodes.length > 0 ? {nodes: this.resolved.nodes.map(where)} : {}),
+      connected: this.topology !== undefined,
+      server:
+        this.server === UNKNOWN_SERVER ? 'unknown' : `${this.server.flavor} ${this.server.version}`,
+    };
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -609,7 +637,7 @@ export class MySQL extends SqlConnector {
     const {charset, collation} = this.resolved;
     const options = primary ?? this.resolved.nodes[0] ?? this.resolved.pool;
     const {connectionLimit: _l, queueLimit: _q, database: _d, ...connectionOptions} = options;
-    const connection = mysql2.createConnection(connectionOptions);
+    const connection = mysql2.createConnection(withIpIdentity(connectionOptions));
     try {
       await query(
         connection as unknown as Pool,
@@ -686,10 +714,7 @@ export class MySQL extends SqlConnector {
   }
 
   rollback(connection: unknown, cb?: Callback<void>): Promise<void> | undefined {
-    return settleOrReturn(
-      endTransaction(connection, 'ROLLBACK', this.resolved.queryTimeout),
-      cb,
-    );
+    return settleOrReturn(endTransaction(connection, 'ROLLBACK', this.resolved.queryTimeout), cb);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -332,6 +332,23 @@ const CONTROLLED_KEYS = new Set([
   'debug',
 ]);
 
+/**
+ * mysql2's ssl option from the `ssl` setting: a copy (mysql2 writes into the object it is given), with the server
+ * certificate's name checked against the host (`verifyIdentity`) whenever the certificate is verified: a certificate
+ * of the right CA issued for another server is refused, as a certificate of another CA is. `verifyIdentity: false`
+ * opts out. A profile name (`'Amazon RDS'`) goes to mysql2 as it is.
+ */
+export function sslOptions(ssl: unknown): string | SslOptions | undefined {
+  if (ssl === true) return {verifyIdentity: true};
+  if (typeof ssl === 'string') return ssl === '' ? undefined : ssl;
+  if (!ssl || typeof ssl !== 'object') return undefined;
+  const options = {...(ssl as SslOptions)};
+  if (options.verifyIdentity === undefined && options.rejectUnauthorized !== false) {
+    options.verifyIdentity = true;
+  }
+  return options;
+}
+
 /** Reads the URL's parts and query options into settings (strings converted for known numeric/boolean keys). */
 export function parseUrl(url: string): MySqlSettings {
   let parsed: URL;
@@ -399,10 +416,8 @@ function nodeList(value: unknown, base: Record<string, unknown>, name: string): 
     if (typeof node.socketPath === 'string') out.socketPath = node.socketPath;
     if (typeof node.user === 'string') out.user = node.user;
     if (typeof node.password === 'string') out.password = node.password;
-    if (node.ssl === true) out.ssl = {};
-    else if (typeof node.ssl === 'string' || (node.ssl && typeof node.ssl === 'object')) {
-      out.ssl = typeof node.ssl === 'string' ? node.ssl : {...node.ssl};
-    }
+    const ssl = sslOptions(node.ssl);
+    if (ssl !== undefined) out.ssl = ssl;
     return out;
   });
 }
@@ -469,11 +484,8 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
   const collation = firstString(s.collation);
   const charset = collation ?? firstString(s.charset) ?? 'utf8mb4';
   pool.charset = charset.toUpperCase();
-  const ssl = s.ssl;
-  if (ssl === true) pool.ssl = {};
-  else if (typeof ssl === 'string' && ssl !== '') pool.ssl = ssl;
-  // mysql2 writes into the ssl object it is given: hand it a copy.
-  else if (ssl && typeof ssl === 'object') pool.ssl = {...ssl};
+  const ssl = sslOptions(s.ssl);
+  if (ssl !== undefined) pool.ssl = ssl;
   // Without FOUND_ROWS, an upsert's affectedRows tells inserted (1), changed (2) and unchanged (0) apart; UPDATE
   // counts of matched rows are read from the OK packet's info instead (see mysql-connector.ts).
   const extra: Record<string, unknown> = {...(s.mysql2 ?? {})};
@@ -489,6 +501,9 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
     else if (Array.isArray(f)) flags.push(...f.filter((x): x is string => typeof x === 'string'));
   }
   delete extra.flags;
+  // LOAD DATA LOCAL INFILE: the client offers to send local files only when the user gave a stream factory for
+  // them (see localFileGate in execution.ts); a LOCAL_FILES flag alone does not turn it on.
+  if (typeof extra.infileStreamFactory !== 'function') flags.push('-LOCAL_FILES');
   for (const [key, value] of Object.entries(extra)) {
     if (!CONTROLLED_KEYS.has(key) && value !== undefined) pool[key] = value;
   }

@@ -2,7 +2,8 @@ import createDebug from 'debug';
 import mysql2, {type Pool, type PoolCluster, type PoolConnection, type PoolOptions} from 'mysql2';
 import {toMySqlError} from './errors';
 import {GroupReplication} from './group-replication';
-import {releaseOrDrop} from './execution';
+import {guardConnection, releaseOrDrop} from './execution';
+import {withIpIdentity} from './tls';
 
 const debug = createDebug('loopback:connector:mysql:topology');
 
@@ -70,14 +71,16 @@ export class Topology {
     }
     if (options.nodes.length > 0) {
       const cluster = this.createCluster(options);
-      options.nodes.forEach((node, i) => cluster.add(`NODE${i}`, {...node, ...base}));
+      options.nodes.forEach((node, i) =>
+        cluster.add(`NODE${i}`, withIpIdentity({...node, ...base})),
+      );
       this.client = cluster;
       this.writer = cluster.of('NODE*', options.nodeSelector);
       this.cluster = undefined;
       this.replicaIds = [];
       return;
     }
-    const pool = mysql2.createPool({...options.primary, ...base});
+    const pool = mysql2.createPool(withIpIdentity({...options.primary, ...base}));
     this.client = pool;
     this.writer = pool;
     if (options.replicas.length === 0) {
@@ -86,7 +89,9 @@ export class Topology {
       return;
     }
     const cluster = this.createCluster(options);
-    options.replicas.forEach((replica, i) => cluster.add(`REPLICA${i}`, {...replica, ...base}));
+    options.replicas.forEach((replica, i) =>
+      cluster.add(`REPLICA${i}`, withIpIdentity({...replica, ...base})),
+    );
     this.cluster = cluster;
     this.replicaIds = options.replicas.map((_, i) => `REPLICA${i}`);
     this.healthy = this.replicaNamespace();
@@ -178,6 +183,7 @@ export class Topology {
     const target: ConnectionSource = clusterId && nodes ? nodes.of(clusterId) : this.writer;
     target.getConnection((err, killer) => {
       if (err) return;
+      guardConnection(killer);
       const sql = `KILL QUERY ${threadId}`;
       killer.query({sql, timeout: timeoutMs > 0 ? timeoutMs : KILL_TIMEOUT_MS}, (qerr) => {
         // After a timeout the connection's protocol state is lost (mysql2 leaves it as it is): drop it.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import {Readable} from 'node:stream';
 import {DataSource} from 'loopback-datasource-juggler';
 import * as api from '../../../src';
 import {startCapture} from '../../helpers/output';
@@ -18,7 +19,7 @@ const DEFAULT_POOL = {
   timezone: 'Z',
   supportBigNumbers: true,
   charset: 'UTF8MB4',
-  flags: ['-FOUND_ROWS'],
+  flags: ['-FOUND_ROWS', '-LOCAL_FILES'],
 };
 
 describe('resolveSettings', () => {
@@ -106,7 +107,9 @@ describe('resolveSettings', () => {
     });
 
     it('ssl=true and ssl=false', () => {
-      assert.deepEqual(resolveSettings({url: 'mysql://h/d?ssl=true'}).pool.ssl, {});
+      assert.deepEqual(resolveSettings({url: 'mysql://h/d?ssl=true'}).pool.ssl, {
+        verifyIdentity: true,
+      });
       assert.equal(resolveSettings({url: 'mysql://h/d?ssl=false'}).pool.ssl, undefined);
     });
 
@@ -190,11 +193,16 @@ describe('resolveSettings', () => {
     assert.deepEqual(input, before);
     // Resolving twice gives the same result.
     assert.deepEqual(resolveSettings(input), r);
-    assert.deepEqual(r.pool.ssl, ssl);
+    assert.deepEqual(r.pool.ssl, {...ssl, verifyIdentity: true});
     assert.notEqual(r.pool.ssl, ssl);
     (r.pool.ssl as Record<string, unknown>).ca = 'changed by mysql2';
     assert.equal(ssl.ca, 'PEM');
-    assert.deepEqual(r.pool.flags, ['-FOUND_ROWS', 'COMPRESS', '-MULTI_STATEMENTS']);
+    assert.deepEqual(r.pool.flags, [
+      '-FOUND_ROWS',
+      'COMPRESS',
+      '-MULTI_STATEMENTS',
+      '-LOCAL_FILES',
+    ]);
     assert.deepEqual(input.flags, ['COMPRESS']);
   });
 
@@ -236,6 +244,52 @@ describe('resolveSettings', () => {
       },
     });
     assert.deepEqual(r.pool, DEFAULT_POOL);
+  });
+
+  it('LOAD DATA LOCAL INFILE: the LOCAL_FILES capability only with a stream factory', () => {
+    assert.deepEqual(resolveSettings({}).pool.flags, ['-FOUND_ROWS', '-LOCAL_FILES']);
+    // Asking for the flag is not enough: without a factory there is nothing to send.
+    for (const flags of ['LOCAL_FILES', ['LOCAL_FILES']]) {
+      assert.ok(
+        (resolveSettings({flags}).pool.flags as string[]).includes('-LOCAL_FILES'),
+        JSON.stringify(flags),
+      );
+      assert.ok(
+        (resolveSettings({mysql2: {flags: [flags].flat()}}).pool.flags as string[]).includes(
+          '-LOCAL_FILES',
+        ),
+      );
+    }
+    const infileStreamFactory = () => Readable.from(['a,b\n']);
+    const r = resolveSettings({mysql2: {infileStreamFactory}});
+    assert.deepEqual(r.pool.flags, ['-FOUND_ROWS']);
+    assert.equal(r.pool.infileStreamFactory, infileStreamFactory);
+    // With a factory, -LOCAL_FILES still turns it off.
+    assert.deepEqual(
+      resolveSettings({flags: '-LOCAL_FILES', mysql2: {infileStreamFactory}}).pool.flags,
+      ['-FOUND_ROWS', '-LOCAL_FILES'],
+    );
+  });
+
+  it('ssl: the certificate name is checked whenever the certificate is', () => {
+    assert.deepEqual(resolveSettings({ssl: true}).pool.ssl, {verifyIdentity: true});
+    assert.deepEqual(resolveSettings({ssl: {ca: 'PEM'}}).pool.ssl, {
+      ca: 'PEM',
+      verifyIdentity: true,
+    });
+    // Opting out, or not verifying at all, is the user's to say.
+    assert.deepEqual(resolveSettings({ssl: {ca: 'PEM', verifyIdentity: false}}).pool.ssl, {
+      ca: 'PEM',
+      verifyIdentity: false,
+    });
+    assert.deepEqual(resolveSettings({ssl: {rejectUnauthorized: false}}).pool.ssl, {
+      rejectUnauthorized: false,
+    });
+    assert.equal(resolveSettings({ssl: 'Amazon RDS'}).pool.ssl, 'Amazon RDS');
+    assert.equal(resolveSettings({ssl: false}).pool.ssl, undefined);
+    assert.deepEqual(resolveSettings({nodes: [{host: 'n', ssl: true}]}).nodes[0]?.ssl, {
+      verifyIdentity: true,
+    });
   });
 
   it('debug: true is never forwarded', () => {
@@ -293,7 +347,7 @@ describe('resolveSettings: replicas and nodes', () => {
   it('copies a replica ssl object instead of handing it to mysql2', () => {
     const ssl = {ca: 'PEM'};
     const r = resolveSettings({replicas: [{host: 'r', ssl}]});
-    assert.deepEqual(r.replicas[0]?.ssl, {ca: 'PEM'});
+    assert.deepEqual(r.replicas[0]?.ssl, {ca: 'PEM', verifyIdentity: true});
     assert.notEqual(r.replicas[0]?.ssl, ssl);
   });
 
