@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
 import * as connector from '../../src';
 import {createDatabase, dataSourceSettings, dropDatabase} from '../helpers/mysql-config';
+import {assertPrinted, capturing} from '../helpers/output';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const {DataSource} = require('loopback-datasource-juggler');
@@ -840,7 +841,14 @@ describe('crud (integration)', function () {
     it('updateOrCreate reports isNewInstance: new, changed, unchanged', async function () {
       const created = await Item.updateOrCreate({id: 700, name: 'u', age: 1});
       assert.equal(created.id, 700);
-      const changed = await Item.updateOrCreate({id: 700, age: 2});
+      // A patch without the required name: juggler warns that it skips validation, and patches.
+      const {result: changed, lines} = await capturing(() =>
+        Item.updateOrCreate({id: 700, age: 2}),
+      );
+      assertPrinted(lines, [
+        /^Ignoring validation errors in updateOrCreate\(\):/,
+        /`name` can't be blank/,
+      ]);
       assert.equal(changed.age, 2);
       await Item.updateOrCreate({id: 700, name: 'u', age: 2});
       assert.deepEqual(lastIsNew, [true, false, false]);
@@ -858,15 +866,25 @@ describe('crud (integration)', function () {
 
     it('updateOrCreate patches: properties left out keep their values', async function () {
       await Item.create({id: 710, name: 'p', age: 5, notes: 'keep'});
-      await Item.updateOrCreate({id: 710, age: 6});
+      const patched = await capturing(() => Item.updateOrCreate({id: 710, age: 6}));
+      assertPrinted(patched.lines, [
+        /^Ignoring validation errors in updateOrCreate\(\):/,
+        /`name` can't be blank/,
+      ]);
       const rows = await sql('SELECT name, age, notes FROM Item WHERE id = 710');
       assert.deepEqual(rows, [{name: 'p', age: 6, notes: 'keep'}]);
       assert.deepEqual(lastIsNew, [true, false]);
       // Without the row, the left-out required column makes the insert fail.
-      await rejectsWith(Item.updateOrCreate({id: 711, age: 1}), {
-        code: 'ER_NO_DEFAULT_FOR_FIELD',
-        statusCode: 422,
-      });
+      const failed = await capturing(() =>
+        rejectsWith(Item.updateOrCreate({id: 711, age: 1}), {
+          code: 'ER_NO_DEFAULT_FOR_FIELD',
+          statusCode: 422,
+        }),
+      );
+      assertPrinted(failed.lines, [
+        /^Ignoring validation errors in updateOrCreate\(\):/,
+        /`name` can't be blank/,
+      ]);
       assert.equal(await Item.count(), 1);
     });
 
