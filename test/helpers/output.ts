@@ -22,7 +22,8 @@ export function startCapture(): Capture {
   const {emitWarning} = process;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was
   const stderrWrite = process.stderr.write;
-  for (const m of METHODS) console[m] = (...args: unknown[]) => void lines.push(util.format(...args));
+  for (const m of METHODS)
+    console[m] = (...args: unknown[]) => void lines.push(util.format(...args));
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const options = rest[0] as {code?: string} | string | undefined;
     const code =
@@ -54,7 +55,9 @@ export function startCapture(): Capture {
 }
 
 /** Runs `fn` with the output captured; resolves with its result and what it printed. */
-export async function capturing<T>(fn: () => Promise<T> | T): Promise<{result: T; lines: string[]}> {
+export async function capturing<T>(
+  fn: () => Promise<T> | T,
+): Promise<{result: T; lines: string[]}> {
   const capture = startCapture();
   try {
     const result = await fn();
@@ -77,6 +80,10 @@ export function assertPrinted(
   assert.deepEqual(unexpected, [], 'printed lines that no test expects');
   if (!optional) {
     const unmatched = expected.filter((re) => !lines.some((line) => re.test(line)));
-    assert.deepEqual(unmatched, [], `expected output not printed; printed: ${JSON.stringify(lines)}`);
+    assert.deepEqual(
+      unmatched,
+      [],
+      `expected output not printed; printed: ${JSON.stringify(lines)}`,
+    );
   }
 }
