@@ -479,6 +479,8 @@ export class GroupReplication {
    * one (queued behind the one under way). Never rejects.
    */
   private look(since = 0): Promise<GroupView> {
+    // After stop(), nothing opens a monitor connection again (a late failure of a pool connection would).
+    if (this.stopped) return Promise.resolve(this.view);
     const running = this.looking;
     if (running) {
       if (running.started > since || since === 0) return running.done;

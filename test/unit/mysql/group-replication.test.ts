@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {EventEmitter} from 'node:events';
-import type {PoolConnection} from 'mysql2';
+import mysql2, {type PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../../../src';
+import {toMySqlError} from '../../../src/mysql/errors';
 import {runPooled, type PooledStatement} from '../../../src/mysql/execution';
 import {
   GroupReplication,
@@ -199,6 +200,35 @@ describe('GroupReplication', () => {
       });
     } finally {
       group.stop();
+      await new Promise((resolve) => group.cluster.end(resolve));
+    }
+  });
+});
+
+describe('GroupReplication after stop()', () => {
+  it('a late failure looks at nothing: no monitor connection is opened again', async () => {
+    const group = new GroupReplication({
+      members: [{host: '127.0.0.1', port: 1}],
+      selector: 'RR',
+      refreshInterval: 1000,
+    });
+    const driver = mysql2 as unknown as {createConnection: (...args: unknown[]) => unknown};
+    const original = driver.createConnection;
+    let opened = 0;
+    driver.createConnection = (...args: unknown[]) => {
+      opened++;
+      return original(...args);
+    };
+    try {
+      group.stop();
+      const refused = Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'});
+      const outcome = await group.reroute(refused, 0);
+      group.observe(toMySqlError(refused));
+      assert.ok(outcome instanceof SqlConnectorError);
+      assert.equal(outcome.statusCode, 503);
+      assert.equal(opened, 0);
+    } finally {
+      driver.createConnection = original;
       await new Promise((resolve) => group.cluster.end(resolve));
     }
   });
