@@ -1,6 +1,8 @@
 /*
  * Benchmark: raw mysql2 (the limit) vs this connector vs the official loopback-connector-mysql, both through juggler,
- * and juggler alone (a connector that does nothing, bench/null-connector.ts: the ceiling for any connector).
+ * a minimal reference connector through juggler (bench/reference-connector.ts, for the benchmark only: the measured
+ * limit of a connector through juggler), and juggler alone (a connector that does nothing, bench/null-connector.ts:
+ * the ceiling for any connector).
  *
  *   npx tsx bench/run.ts [--quick] [--rounds N]
  *
@@ -10,7 +12,7 @@
  * Afterwards every contender's database must hold the same rows after the same deterministic sequence of operations
  * (exit code 1 otherwise).
  * Server: MYSQL_URL, or MYSQL_HOST / MYSQL_PORT / MYSQL_USER / MYSQL_PASSWORD (default root@127.0.0.1:3306).
- * The databases lbts_bench_raw, lbts_bench_ts and lbts_bench_official are created fresh and dropped at the end
+ * The databases lbts_bench_raw, lbts_bench_ts, lbts_bench_reference and lbts_bench_official are created fresh and dropped at the end
  * (kept with BENCH_KEEP=1, to look at them).
  */
 import {fork, type ChildProcess} from 'node:child_process';
@@ -38,6 +40,7 @@ import {median} from './stats';
 const LABEL: Record<ContenderName, string> = {
   raw: 'raw mysql2',
   ts: 'this connector',
+  reference: 'reference (bench only)',
   official: 'official',
   floor: 'juggler alone',
 };
@@ -183,14 +186,22 @@ interface Summary {
   peakDuring: Record<ContenderName, string>;
   /** The lowest and highest this / official throughput ratio of a single round, per workload: how noisy it is. */
   officialSpread: Map<string, [number, number]>;
+  /** The same against the reference connector, with the median of the single-round ratios. */
+  referenceSpread: Map<string, [number, number, number]>;
 }
 
 function summarize(reports: WorkerReport[]): Summary {
   const first = reports[0]?.results ?? [];
   const keys = first.map((r) => r.key);
   const unit = new Map(first.map((r) => [r.key, r.unit]));
-  const empty = () => ({raw: new Map(), ts: new Map(), official: new Map(), floor: new Map()});
-  const zero = () => ({raw: 0, ts: 0, official: 0, floor: 0});
+  const empty = () => ({
+    raw: new Map(),
+    ts: new Map(),
+    reference: new Map(),
+    official: new Map(),
+    floor: new Map(),
+  });
+  const zero = () => ({raw: 0, ts: 0, reference: 0, official: 0, floor: 0});
   const s: Summary = {
     keys,
     unit,
@@ -198,8 +209,9 @@ function summarize(reports: WorkerReport[]): Summary {
     cpu: empty(),
     maxRssKiB: zero(),
     baseRssKiB: zero(),
-    peakDuring: {raw: '', ts: '', official: '', floor: ''},
+    peakDuring: {raw: '', ts: '', reference: '', official: '', floor: ''},
     officialSpread: new Map(),
+    referenceSpread: new Map(),
   };
   for (const contender of CONTENDERS) {
     const mine = reports.filter((r) => r.contender === contender);
@@ -222,7 +234,7 @@ function summarize(reports: WorkerReport[]): Summary {
   }
   // Each round ran its contenders back to back: the ratio within a round is the one the machine's drift moves least.
   const byRound = (c: ContenderName) => reports.filter((r) => r.contender === c);
-  const [ours, theirs] = [byRound('ts'), byRound('official')];
+  const [ours, theirs, reference] = [byRound('ts'), byRound('official'), byRound('reference')];
   for (const key of keys) {
     const rateOf = (r: WorkerReport | undefined) => {
       const found = r?.results.find((x) => x.key === key);
@@ -230,6 +242,12 @@ function summarize(reports: WorkerReport[]): Summary {
     };
     const ratios = ours.map((r, i) => rateOf(r) / rateOf(theirs[i]));
     s.officialSpread.set(key, [Math.min(...ratios), Math.max(...ratios)]);
+    const vsReference = ours.map((r, i) => rateOf(r) / rateOf(reference[i]));
+    s.referenceSpread.set(key, [
+      Math.min(...vsReference),
+      Math.max(...vsReference),
+      median(vsReference),
+    ]);
   }
   return s;
 }
@@ -246,12 +264,17 @@ function markdown(s: Summary): string {
     const [low, high] = s.officialSpread.get(key) ?? [NaN, NaN];
     return `${low.toFixed(2)}–${high.toFixed(2)}`;
   };
+  const vsReference = (key: string) => {
+    const [low, high, mid] = s.referenceSpread.get(key) ?? [NaN, NaN, NaN];
+    return `${fmtRatio(mid)} | ${low.toFixed(2)}–${high.toFixed(2)}`;
+  };
   out.push(
-    '| workload | unit | raw mysql2 | this connector | official | juggler alone | this / raw | official / raw | this / official | (single rounds) | this / juggler alone |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| workload | unit | raw mysql2 | this connector | reference | official | juggler alone | this / raw | reference / raw | this / reference | (single rounds) | this / official | (single rounds) | this / juggler alone |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const key of s.keys) {
-    const [raw, ts, official, floor] = CONTENDERS.map((c) => rate(c, key)) as [
+    const [raw, ts, reference, official, floor] = CONTENDERS.map((c) => rate(c, key)) as [
+      number,
       number,
       number,
       number,
@@ -259,25 +282,28 @@ function markdown(s: Summary): string {
     ];
     out.push(
       `| ${key} | ${s.unit.get(key) === 'rows' ? 'rows/s' : 'ops/s'} | ${fmtRate(raw)} | ${fmtRate(ts)} | ` +
-        `${fmtRate(official)} | ${fmtRate(floor)} | ${fmtRatio(ts / raw)} | ${fmtRatio(official / raw)} | ` +
-        `${fmtRatio(ts / official)} | ${spread(key)} | ${fmtRatio(ts / floor)} |`,
+        `${fmtRate(reference)} | ${fmtRate(official)} | ${fmtRate(floor)} | ${fmtRatio(ts / raw)} | ` +
+        `${fmtRatio(reference / raw)} | ${vsReference(key)} | ${fmtRatio(ts / official)} | ${spread(key)} | ` +
+        `${fmtRatio(ts / floor)} |`,
     );
   }
   out.push('');
   out.push(
-    '| client CPU per op, µs (per row for bulk) | raw mysql2 | this connector | official | juggler alone | this / official |',
-    '|---|--:|--:|--:|--:|--:|',
+    '| client CPU per op, µs (per row for bulk) | raw mysql2 | this connector | reference | official | juggler alone | this / reference | this / official |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
   );
   const f = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
   for (const key of s.keys) {
-    const [raw, ts, official, floor] = CONTENDERS.map((c) => cpu(c, key)) as [
+    const [raw, ts, reference, official, floor] = CONTENDERS.map((c) => cpu(c, key)) as [
+      number,
       number,
       number,
       number,
       number,
     ];
     out.push(
-      `| ${key} | ${f(raw)} | ${f(ts)} | ${f(official)} | ${f(floor)} | ${fmtRatio(ts / official)} |`,
+      `| ${key} | ${f(raw)} | ${f(ts)} | ${f(reference)} | ${f(official)} | ${f(floor)} | ` +
+        `${fmtRatio(ts / reference)} | ${fmtRatio(ts / official)} |`,
     );
   }
   out.push('');
@@ -296,7 +322,7 @@ function markdown(s: Summary): string {
   return out.join('\n');
 }
 
-/** A target of the benchmark (issue #5), with what this run measured. */
+/** A target of the benchmark (issues #5 and #15), with what this run measured. */
 interface Target {
   what: string;
   goal: number;
@@ -326,7 +352,32 @@ function targets(s: Summary): Target[] {
   });
   const ratios = s.keys.map((k) => rate('ts', k) / rate('official', k));
   const reads = s.keys.filter((k) => /^(findById|find range|count where)/.test(k));
+  const vsReference = s.keys.map((k) => s.referenceSpread.get(k)?.[2] ?? NaN);
   return [
+    // Issue #15: at the measured limit of a connector through juggler (the reference), with every feature on.
+    {
+      what: 'every workload, this / reference (the lowest median of single-round ratios)',
+      goal: 0.95,
+      measured: Math.min(...vsReference),
+      misses: s.keys
+        .map((k, i) => `${k} ${fmtRatio(vsReference[i] ?? NaN)}`)
+        .filter((_, i) => (vsReference[i] ?? 0) < 0.95),
+    },
+    {
+      what: 'geometric mean throughput vs raw, this / reference',
+      goal: 1,
+      measured:
+        geomean(s.keys.map((k) => rate('ts', k) / rate('raw', k))) /
+        geomean(s.keys.map((k) => rate('reference', k) / rate('raw', k))),
+    },
+    {
+      what: 'peak RSS, this / raw mysql2 (at most, issue #15)',
+      goal: 1.2,
+      atMost: true,
+      measured: s.maxRssKiB.ts / s.maxRssKiB.raw,
+      limit: s.maxRssKiB.reference / s.maxRssKiB.raw,
+    },
+    // Issue #5.
     {
       what: 'geometric mean throughput, this / raw mysql2',
       goal: 0.6,

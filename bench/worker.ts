@@ -21,6 +21,7 @@ import {
   type WorkloadResult,
 } from './workloads';
 import {nullConnectorModule} from './null-connector';
+import {referenceConnectorModule} from './reference-connector';
 import {writeFileSync} from 'node:fs';
 import {Session} from 'node:inspector';
 
@@ -37,6 +38,8 @@ function makeContender(name: ContenderName): Contender {
     case 'official':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return new JugglerContender(require('loopback-connector-mysql'), databaseOf(name));
+    case 'reference':
+      return new JugglerContender(referenceConnectorModule, databaseOf(name));
     case 'floor':
       return new JugglerContender(nullConnectorModule, 'none');
   }

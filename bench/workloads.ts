@@ -9,11 +9,14 @@ import {serverConfig} from '../test/helpers/mysql-config';
 export {serverConfig};
 import type {Pool as PromisePool, ResultSetHeader, RowDataPacket} from 'mysql2/promise';
 
-/** What runs the workloads; `floor` is juggler with a connector that does nothing (bench/null-connector.ts). */
-export const CONTENDERS = ['raw', 'ts', 'official', 'floor'] as const;
+/**
+ * What runs the workloads; `floor` is juggler with a connector that does nothing (bench/null-connector.ts),
+ * `reference` a minimal connector for the benchmark alone (bench/reference-connector.ts): the measured limit.
+ */
+export const CONTENDERS = ['raw', 'ts', 'reference', 'official', 'floor'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 /** The contenders that talk to a database (and must leave identical tables). */
-export const DATABASE_CONTENDERS = ['raw', 'ts', 'official'] as const;
+export const DATABASE_CONTENDERS = ['raw', 'ts', 'reference', 'official'] as const;
 export type DatabaseContenderName = (typeof DATABASE_CONTENDERS)[number];
 
 export const TABLE = 'bench_item';
