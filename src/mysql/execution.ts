@@ -95,6 +95,14 @@ export function connectionWithin(
   timeoutMs: number,
   done: Done<PoolConnection>,
 ): void {
+  // A pool with a free connection hands it out on the next tick: no deadline to arm (a timer set and cleared on
+  // every call cost 4-13 µs of CPU).
+  if (hasFreeConnection(source)) {
+    source.getConnection((err, connection) =>
+      err ? done(toMySqlError(err)) : done(null, guardConnection(connection)),
+    );
+    return;
+  }
   let timedOut = false;
   const timer =
     timeoutMs > 0
@@ -117,6 +125,15 @@ export function connectionWithin(
     if (err) done(toMySqlError(err));
     else done(null, guardConnection(connection));
   });
+}
+
+/**
+ * Whether `source` is a mysql2 pool with a free connection, which `getConnection` then gives at once (a cluster
+ * namespace, or anything else, answers no).
+ */
+function hasFreeConnection(source: ConnectionSource): boolean {
+  const pool = source as {_closed?: boolean; _freeConnections?: {length: number}};
+  return pool._closed === false && (pool._freeConnections?.length ?? 0) > 0;
 }
 
 /** {@link connectionWithin} as a promise. */
