@@ -14,10 +14,6 @@ export interface ServerInfo {
   readonly maxAllowedPacket: number;
   /** `INSERT ... AS new ON DUPLICATE KEY UPDATE c = new.c` (MySQL 8.0.19+); otherwise `VALUES(c)`. */
   readonly insertRowAlias: boolean;
-  /** `INSERT ... RETURNING` (MariaDB 10.5+). */
-  readonly insertReturning: boolean;
-  /** `RELEASE_ALL_LOCKS()` (MySQL 5.7+, MariaDB 10.5.2+). */
-  readonly releaseAllLocks: boolean;
   /** A native JSON type (MySQL); MariaDB's JSON is LONGTEXT with a JSON_VALID check. */
   readonly nativeJson: boolean;
   /** information_schema COLUMN_DEFAULT is SQL text (`'x'` quoted, `NULL` text) on MariaDB, the raw value on MySQL. */
@@ -89,8 +85,6 @@ export function describeServer(row: Record<string, unknown>): ServerInfo {
     autoIncrementIncrement: Number(row.autoIncrementIncrement ?? 1) || 1,
     maxAllowedPacket: Number(row.maxAllowedPacket ?? 4194304) || 4194304,
     insertRowAlias: !mariadb && atLeast(parts, [8, 0, 19]),
-    insertReturning: mariadb && atLeast(parts, [10, 5, 0]),
-    releaseAllLocks: mariadb ? atLeast(parts, [10, 5, 2]) : atLeast(parts, [5, 7, 0]),
     nativeJson: !mariadb && atLeast(parts, [5, 7, 8]),
     ...schemaReporting(flavor, version),
     replicaStatusSql: (mariadb ? atLeast(parts, [10, 5, 1]) : atLeast(parts, [8, 0, 22]))
@@ -112,8 +106,6 @@ export const UNKNOWN_SERVER: ServerInfo = {
   autoIncrementIncrement: 1,
   maxAllowedPacket: 4194304,
   insertRowAlias: false,
-  insertReturning: false,
-  releaseAllLocks: true,
   nativeJson: false,
   quotedDefaults: false,
   descendingIndexes: false,

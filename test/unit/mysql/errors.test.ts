@@ -127,34 +127,30 @@ describe('describeServer', () => {
     flavor: string;
     v: string;
     alias: boolean;
-    returning: boolean;
   }[] = [
     {
       version: '10.11.19-MariaDB-0+deb12u1',
       flavor: 'mariadb',
       v: '10.11.19',
       alias: false,
-      returning: true,
     },
     {
       version: '5.5.5-10.6.12-MariaDB',
       flavor: 'mariadb',
       v: '10.6.12',
       alias: false,
-      returning: true,
     },
-    {version: '10.4.32-MariaDB', flavor: 'mariadb', v: '10.4.32', alias: false, returning: false},
-    {version: '8.4.3', flavor: 'mysql', v: '8.4.3', alias: true, returning: false},
-    {version: '8.0.19', flavor: 'mysql', v: '8.0.19', alias: true, returning: false},
-    {version: '8.0.18', flavor: 'mysql', v: '8.0.18', alias: false, returning: false},
-    {version: '5.7.44-log', flavor: 'mysql', v: '5.7.44', alias: false, returning: false},
+    {version: '10.4.32-MariaDB', flavor: 'mariadb', v: '10.4.32', alias: false},
+    {version: '8.4.3', flavor: 'mysql', v: '8.4.3', alias: true},
+    {version: '8.0.19', flavor: 'mysql', v: '8.0.19', alias: true},
+    {version: '8.0.18', flavor: 'mysql', v: '8.0.18', alias: false},
+    {version: '5.7.44-log', flavor: 'mysql', v: '5.7.44', alias: false},
     {
       version: '10.6.18',
       comment: 'mariadb.org binary distribution',
       flavor: 'mariadb',
       v: '10.6.18',
       alias: false,
-      returning: true,
     },
   ];
   for (const c of cases) {
@@ -166,7 +162,6 @@ describe('describeServer', () => {
       assert.equal(info.flavor, c.flavor);
       assert.equal(info.version, c.v);
       assert.equal(info.insertRowAlias, c.alias);
-      assert.equal(info.insertReturning, c.returning);
     });
   }
 
