@@ -48,6 +48,12 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   HANDSHAKE_SSL_ERROR: 503,
   HANDSHAKE_NO_SSL_SUPPORT: 503,
   ECONNRESET: 503,
+  // A write to a connection the server (or the network) already closed, and the other ways a socket goes away.
+  EPIPE: 503,
+  ECONNABORTED: 503,
+  ENETUNREACH: 503,
+  ENETDOWN: 503,
+  EHOSTDOWN: 503,
   ENOTFOUND: 503,
   EAI_AGAIN: 503,
   ETIMEDOUT: 503,
