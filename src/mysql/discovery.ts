@@ -1,7 +1,8 @@
 /*
  * Discovery: what juggler's `discoverModelDefinitions`, `discoverSchemas` and `discoverAndBuildModels` read from the
- * database. Pure statement builders (every value a `?` parameter; table and owner names are never part of the SQL
- * text) and pure row mappers, plus the small async functions the connector delegates to.
+ * database. The options of a discover* call become catalogue queries (information-schema.ts: every value a `?`
+ * parameter), pure mappers turn the rows into LoopBack's shapes (column types: property-type.ts), and small async
+ * functions, which the connector delegates to, run them.
  *
  * Differences from the official loopback-connector-mysql, on purpose:
  * - with no `owner`/`schema`, the current database (`DATABASE()`) is listed, not the schema named like the user;
@@ -20,6 +21,18 @@
  */
 import type {Callback} from '../sql-connector/callbacks';
 import {InvalidFilterError} from '../sql-connector/errors';
+import {readPage} from '../sql-connector/pagination';
+import type {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import * as catalog from './information-schema';
+import {catalogText as text, jsonCheckColumn} from './information-schema';
+import {
+  DEFAULT_TREAT_OPTIONS,
+  isEnumType,
+  propertyType,
+  resolveTreatOptions,
+  type TreatOptions,
+  type ValueTypeRegistry,
+} from './property-type';
 import type {ServerInfo} from './server';
 
 /** A statement: SQL text with `?` placeholders and their values. */
@@ -47,22 +60,6 @@ export interface DiscoveryOptions {
   treatBIT1AsBit?: boolean | string;
   [key: string]: unknown;
 }
-
-/** How the reverse type map treats the one-bit-ish column types, as the official connector's options say. */
-export interface TreatOptions {
-  /** `true` (default): TINYINT(1) is a Number; `false`: a Boolean. */
-  readonly treatTINYINT1AsTinyInt: boolean;
-  /** `false` (default): CHAR(1) is a Boolean ('Y'/'N', 'T'/'F', '1'/'0'); `true`: a String. */
-  readonly treatCHAR1AsString: boolean;
-  /** `true` (default): BIT(1) is a Buffer, as every BIT(n); `false`: a Boolean. */
-  readonly treatBIT1AsBit: boolean;
-}
-
-export const DEFAULT_TREAT_OPTIONS: TreatOptions = {
-  treatTINYINT1AsTinyInt: true,
-  treatCHAR1AsString: false,
-  treatBIT1AsBit: true,
-};
 
 /** `discoverDatabaseSchemas`. */
 export interface DiscoveredSchema {
@@ -138,7 +135,7 @@ export interface DiscoveredUniqueKey {
 type Row = Record<string, unknown>;
 
 // -------------------------------------------------------------------------------------------------------------------
-// Options
+// Options, and the catalogue queries of information-schema.ts for them
 // -------------------------------------------------------------------------------------------------------------------
 
 function nonEmpty(value: unknown): string | undefined {
@@ -150,56 +147,6 @@ export function ownerOf(options: DiscoveryOptions | undefined): string | undefin
   return nonEmpty(options?.owner) ?? nonEmpty(options?.schema);
 }
 
-function flag(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 1 || value === '1') return true;
-  if (value === 'false' || value === 0 || value === '0') return false;
-  return undefined;
-}
-
-/** The treat* options: the call's options win over the data source settings, which win over the defaults. */
-export function resolveTreatOptions(
-  options: Readonly<Record<string, unknown>> | undefined,
-  settings: Readonly<Record<string, unknown>> | undefined,
-): TreatOptions {
-  const pick = (key: keyof TreatOptions): boolean =>
-    flag(options?.[key]) ?? flag(settings?.[key]) ?? DEFAULT_TREAT_OPTIONS[key];
-  return {
-    treatTINYINT1AsTinyInt: pick('treatTINYINT1AsTinyInt'),
-    treatCHAR1AsString: pick('treatCHAR1AsString'),
-    treatBIT1AsBit: pick('treatBIT1AsBit'),
-  };
-}
-
-function count(name: string, value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new InvalidFilterError(`Invalid ${name}: expected a non-negative integer`);
-  }
-  return n;
-}
-
-/** `LIMIT ? OFFSET ?` for `limit` / `offset` (alias `skip`); empty without either. */
-function pagination(options: DiscoveryOptions | undefined): DiscoveryQuery {
-  const limit = count('limit', options?.limit);
-  const offset = count('offset', options?.offset ?? options?.skip);
-  if (limit === undefined && offset === undefined) return {sql: '', params: []};
-  // MySQL has no LIMIT ALL: the manual's idiom for "to the end" is the largest BIGINT UNSIGNED.
-  const limitSql = limit === undefined ? ' LIMIT 18446744073709551615' : ' LIMIT ?';
-  const limitParams = limit === undefined ? [] : [limit];
-  return offset === undefined
-    ? {sql: limitSql, params: limitParams}
-    : {sql: `${limitSql} OFFSET ?`, params: [...limitParams, offset]};
-}
-
-/** `= ?` for a named owner, `= DATABASE()` for the connected database. */
-function ownerMatch(column: string, owner: string | undefined): DiscoveryQuery {
-  return owner === undefined
-    ? {sql: `${column} = DATABASE()`, params: []}
-    : {sql: `${column} = ?`, params: [owner]};
-}
-
 function requireTable(table: unknown): string {
   if (typeof table !== 'string' || table === '') {
     throw new InvalidFilterError('Discovery needs a table name (a non-empty string)');
@@ -207,115 +154,43 @@ function requireTable(table: unknown): string {
   return table;
 }
 
-// -------------------------------------------------------------------------------------------------------------------
-// Statement builders
-// -------------------------------------------------------------------------------------------------------------------
+/** The statement as the runner takes it: its text and values. */
+function toQuery({sql, params}: ParameterizedSQL): DiscoveryQuery {
+  return {sql, params};
+}
 
-/** The databases, by name. */
+/** The databases, by name; a page with `limit` / `offset` (alias `skip`). */
 export function buildSchemasQuery(options?: DiscoveryOptions): DiscoveryQuery {
-  const page = pagination(options);
-  return {
-    sql:
-      'SELECT CATALOG_NAME AS `catalog`, SCHEMA_NAME AS `schema` FROM information_schema.SCHEMATA' +
-      ' ORDER BY SCHEMA_NAME' +
-      page.sql,
-    params: page.params,
-  };
+  return toQuery(catalog.buildSchemataQuery(readPage(options ?? {})));
 }
 
 /**
  * The tables (and with `views: true` the views) of the owner, of the connected database without one, or of every
- * database with `all: true`; ordered by owner and name.
+ * database with `all: true`; ordered by owner and name, a page with `limit` / `offset` (alias `skip`).
  */
 export function buildModelDefinitionsQuery(options?: DiscoveryOptions): DiscoveryQuery {
-  const owner = ownerOf(options);
-  const kinds = options?.views
-    ? "('BASE TABLE','SYSTEM VERSIONED','VIEW')"
-    : "('BASE TABLE','SYSTEM VERSIONED')";
-  const where = [`TABLE_TYPE IN ${kinds}`];
-  const params: unknown[] = [];
-  if (owner !== undefined || !options?.all) {
-    const match = ownerMatch('TABLE_SCHEMA', owner);
-    where.push(match.sql);
-    params.push(...match.params);
-  }
-  const page = pagination(options);
-  return {
-    sql:
-      "SELECT IF(TABLE_TYPE = 'VIEW', 'view', 'table') AS `type`, TABLE_NAME AS `name`," +
-      ' TABLE_SCHEMA AS `owner` FROM information_schema.TABLES' +
-      ` WHERE ${where.join(' AND ')}` +
-      ' ORDER BY TABLE_SCHEMA, TABLE_NAME' +
-      page.sql,
-    params: [...params, ...page.params],
-  };
+  const scope = {allSchemas: !!options?.all, views: !!options?.views};
+  return toQuery(catalog.buildTablesQuery(ownerOf(options), scope, readPage(options ?? {})));
 }
 
 /** The columns of a table or view, in their order. */
 export function buildColumnsQuery(table: string, owner: string | undefined): DiscoveryQuery {
-  const match = ownerMatch('TABLE_SCHEMA', owner);
-  return {
-    sql:
-      'SELECT TABLE_SCHEMA AS `owner`, TABLE_NAME AS `tableName`, COLUMN_NAME AS `columnName`,' +
-      ' DATA_TYPE AS `dataType`, CHARACTER_MAXIMUM_LENGTH AS `dataLength`,' +
-      ' NUMERIC_PRECISION AS `dataPrecision`, NUMERIC_SCALE AS `dataScale`, COLUMN_TYPE AS `columnType`,' +
-      ' IS_NULLABLE AS `nullable`, EXTRA AS `extra`, GENERATION_EXPRESSION AS `generationExpression`' +
-      ` FROM information_schema.COLUMNS WHERE ${match.sql} AND TABLE_NAME = ?` +
-      ' ORDER BY ORDINAL_POSITION',
-    params: [...match.params, table],
-  };
+  return toQuery(catalog.buildTableColumnsQuery({schema: owner, table}));
 }
 
-/**
- * MariaDB only (its CHECK_CONSTRAINTS has TABLE_NAME; MySQL's does not): the checks of a table, to find the JSON
- * columns, which MariaDB stores as LONGTEXT with a `json_valid(col)` check.
- */
+/** MariaDB only: the checks of a table, to find its JSON columns (see {@link jsonColumnsFromChecks}). */
 export function buildChecksQuery(table: string, owner: string | undefined): DiscoveryQuery {
-  const match = ownerMatch('CONSTRAINT_SCHEMA', owner);
-  return {
-    sql:
-      'SELECT CONSTRAINT_NAME AS `name`, CHECK_CLAUSE AS `clause` FROM information_schema.CHECK_CONSTRAINTS' +
-      ` WHERE ${match.sql} AND TABLE_NAME = ?` +
-      ' ORDER BY CONSTRAINT_NAME',
-    params: [...match.params, table],
-  };
+  return toQuery(catalog.buildCheckConstraintsQuery({schema: owner, table}));
 }
 
 /** The primary key columns of a table, in key order. */
 export function buildPrimaryKeysQuery(table: string, owner: string | undefined): DiscoveryQuery {
-  const match = ownerMatch('TABLE_SCHEMA', owner);
-  return {
-    sql:
-      'SELECT TABLE_SCHEMA AS `owner`, TABLE_NAME AS `tableName`, COLUMN_NAME AS `columnName`,' +
-      ' ORDINAL_POSITION AS `keySeq`, CONSTRAINT_NAME AS `pkName`' +
-      " FROM information_schema.KEY_COLUMN_USAGE WHERE CONSTRAINT_NAME = 'PRIMARY'" +
-      ` AND ${match.sql} AND TABLE_NAME = ?` +
-      ' ORDER BY ORDINAL_POSITION',
-    params: [...match.params, table],
-  };
+  return toQuery(catalog.buildPrimaryKeyQuery({schema: owner, table}));
 }
-
-const FOREIGN_KEY_COLUMNS =
-  'SELECT k.TABLE_SCHEMA AS `fkOwner`, k.CONSTRAINT_NAME AS `fkName`, k.TABLE_NAME AS `fkTableName`,' +
-  ' k.COLUMN_NAME AS `fkColumnName`, k.ORDINAL_POSITION AS `keySeq`,' +
-  ' k.REFERENCED_TABLE_SCHEMA AS `pkOwner`, r.UNIQUE_CONSTRAINT_NAME AS `pkName`,' +
-  ' k.REFERENCED_TABLE_NAME AS `pkTableName`, k.REFERENCED_COLUMN_NAME AS `pkColumnName`' +
-  ' FROM information_schema.KEY_COLUMN_USAGE k' +
-  ' LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r' +
-  ' ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME' +
-  ' AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME' +
-  ' WHERE k.REFERENCED_TABLE_NAME IS NOT NULL';
 
 /** The foreign keys of a table (the keys it imports), by name and position. */
 export function buildForeignKeysQuery(table: string, owner: string | undefined): DiscoveryQuery {
-  const match = ownerMatch('k.TABLE_SCHEMA', owner);
-  return {
-    sql:
-      FOREIGN_KEY_COLUMNS +
-      ` AND ${match.sql} AND k.TABLE_NAME = ?` +
-      ' ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION',
-    params: [...match.params, table],
-  };
+  return toQuery(catalog.buildImportedKeysQuery({schema: owner, table}));
 }
 
 /** The foreign keys of other tables that reference this one (the keys it exports), by table, name and position. */
@@ -323,42 +198,17 @@ export function buildExportedForeignKeysQuery(
   table: string,
   owner: string | undefined,
 ): DiscoveryQuery {
-  const match = ownerMatch('k.REFERENCED_TABLE_SCHEMA', owner);
-  return {
-    sql:
-      FOREIGN_KEY_COLUMNS +
-      ` AND ${match.sql} AND k.REFERENCED_TABLE_NAME = ?` +
-      ' ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION',
-    params: [...match.params, table],
-  };
+  return toQuery(catalog.buildExportedKeysQuery({schema: owner, table}));
 }
 
 /** The columns of the unique indexes of a table other than the primary key, by index and position. */
 export function buildUniqueKeysQuery(table: string, owner: string | undefined): DiscoveryQuery {
-  const match = ownerMatch('TABLE_SCHEMA', owner);
-  return {
-    sql:
-      'SELECT COLUMN_NAME AS `columnName`, TABLE_SCHEMA AS `owner`, TABLE_NAME AS `tableName`,' +
-      ' INDEX_NAME AS `indexName`, SEQ_IN_INDEX AS `seqInIndex`, SUB_PART AS `subPart`' +
-      " FROM information_schema.STATISTICS WHERE NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'" +
-      ` AND ${match.sql} AND TABLE_NAME = ?` +
-      ' ORDER BY INDEX_NAME, SEQ_IN_INDEX',
-    params: [...match.params, table],
-  };
+  return toQuery(catalog.buildUniqueIndexColumnsQuery({schema: owner, table}));
 }
 
 // -------------------------------------------------------------------------------------------------------------------
 // Row mappers
 // -------------------------------------------------------------------------------------------------------------------
-
-/** Text of an information_schema value (MySQL 8 returns some as binary strings). */
-function text(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
-    return String(value);
-  return '';
-}
 
 function numberOrNull(value: unknown): number | null {
   if (value === null || value === undefined || value === '') return null;
@@ -378,112 +228,6 @@ export function mapModelDefinitionRow(row: Row): DiscoveredModelDefinition {
   };
 }
 
-const NUMBER_TYPES = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-  'float',
-  'double',
-  'real',
-  'decimal',
-  'numeric',
-  'dec',
-  'fixed',
-  'year',
-]);
-const STRING_TYPES = new Set([
-  'char',
-  'varchar',
-  'tinytext',
-  'text',
-  'mediumtext',
-  'longtext',
-  'set',
-  'time',
-]);
-const BUFFER_TYPES = new Set([
-  'binary',
-  'varbinary',
-  'tinyblob',
-  'blob',
-  'mediumblob',
-  'longblob',
-  'bit',
-]);
-const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
-const GEOMETRY_TYPES = new Set([
-  'geometry',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-  'geomcollection',
-]);
-
-/**
- * The LoopBack type of a column (the reverse of the type map of type-mapping.ts).
- *
- * | column                          | type                                                   |
- * |---------------------------------|--------------------------------------------------------|
- * | CHAR(1)                         | Boolean; String with `treatCHAR1AsString`              |
- * | TINYINT(1)                      | Number; Boolean with `treatTINYINT1AsTinyInt: false`   |
- * | BIT(1)                          | Buffer; Boolean with `treatBIT1AsBit: false`           |
- * | other integers, FLOAT, DOUBLE, DECIMAL, YEAR | Number (BIGINT and wide DECIMAL keep their precision and scale in dataPrecision / dataScale) |
- * | ENUM('a','b')                   | `enum('a','b')`: the column type, keyword in lower case |
- * | CHAR, VARCHAR, TEXT, SET, TIME  | String                                                 |
- * | DATE, DATETIME, TIMESTAMP       | Date                                                   |
- * | BINARY, VARBINARY, BLOB, BIT(n) | Buffer                                                 |
- * | JSON (MariaDB: LONGTEXT with json_valid) | Object                                        |
- * | POINT                           | GeoPoint                                               |
- * | other geometries                | Object                                                 |
- * | anything else                   | String                                                 |
- *
- * The ENUM type is what `lb4 discover` (@loopback/cli) looks for: a type starting with `enum` becomes
- * `type: 'string'` with `jsonSchema: {enum: ['a', 'b']}`, which LoopBack's request validation enforces. Juggler knows
- * the name once {@link discoverModelProperties} has registered it (see {@link ValueTypeRegistry}).
- */
-export function propertyType(
-  dataType: string,
-  columnType: string,
-  treat: TreatOptions = DEFAULT_TREAT_OPTIONS,
-): string {
-  const type = dataType.toLowerCase();
-  const full = columnType.toLowerCase().trim();
-  if (type === 'char' && full === 'char(1)' && !treat.treatCHAR1AsString) return 'Boolean';
-  if (type === 'tinyint' && /^tinyint\(1\)/.test(full) && !treat.treatTINYINT1AsTinyInt)
-    return 'Boolean';
-  if (type === 'bit' && full === 'bit(1)' && !treat.treatBIT1AsBit) return 'Boolean';
-  if (type === 'bool' || type === 'boolean') return 'Boolean';
-  if (type === 'enum') return enumType(columnType);
-  if (NUMBER_TYPES.has(type)) return 'Number';
-  if (STRING_TYPES.has(type)) return 'String';
-  if (BUFFER_TYPES.has(type)) return 'Buffer';
-  if (DATE_TYPES.has(type)) return 'Date';
-  if (type === 'json') return 'Object';
-  if (type === 'point') return 'GeoPoint';
-  if (GEOMETRY_TYPES.has(type)) return 'Object';
-  return 'String';
-}
-
-/**
- * The discovered type of an ENUM column: its column type with the keyword in lower case and the member list as the
- * server wrote it, `enum('active','suspended')`. The lower-case `enum` prefix is what lb4 discover tests for.
- */
-function enumType(columnType: string): string {
-  const full = columnType.trim();
-  return /^enum\(/i.test(full) ? 'enum' + full.slice(4) : 'String';
-}
-
-/** Whether a discovered type is the type of an ENUM column (see {@link propertyType}). */
-export function isEnumType(type: string): boolean {
-  return type.startsWith('enum(');
-}
-
 /** Whether EXTRA / GENERATION_EXPRESSION say the server fills the column in. */
 export function isGenerated(extra: unknown, generationExpression?: unknown): boolean {
   const e = text(extra);
@@ -493,14 +237,15 @@ export function isGenerated(extra: unknown, generationExpression?: unknown): boo
   return text(generationExpression).trim() !== '';
 }
 
-/** The JSON columns of a MariaDB table, from its checks: a column check `json_valid(`col`)` named after the column. */
+/**
+ * The JSON columns of a MariaDB table, from its checks: the columns a check `json_valid(`col`)` holds to JSON,
+ * whatever its name (see {@link jsonCheckColumn}).
+ */
 export function jsonColumnsFromChecks(rows: readonly Row[]): Set<string> {
   const columns = new Set<string>();
   for (const row of rows) {
-    const name = text(row.name);
-    const clause = text(row.clause).replace(/\s+/g, '');
-    const quoted = '`' + name.replace(/`/g, '``') + '`';
-    if (clause.toLowerCase() === `json_valid(${quoted.toLowerCase()})`) columns.add(name);
+    const column = jsonCheckColumn(row.clause);
+    if (column !== undefined) columns.add(column);
   }
   return columns;
 }
@@ -585,27 +330,6 @@ export function mapUniqueKeyRows(rows: readonly Row[]): DiscoveredUniqueKey[] {
 // -------------------------------------------------------------------------------------------------------------------
 // Running discovery
 // -------------------------------------------------------------------------------------------------------------------
-
-/**
- * Juggler's registry of value types, as its ModelBuilder offers it (`defineValueType(type, aliases)`): a type name
- * registered there resolves to that type in every model juggler builds. ENUM columns are discovered with the type
- * `enum('a','b')`; registering each such name as an alias of String is what lets juggler's `discoverAndBuildModels`
- * (and `buildModels` of discovered schemas) build a string property, where an unknown type name would become a
- * placeholder model that fails on the first value.
- */
-export interface ValueTypeRegistry {
-  defineValueType(type: unknown, aliases: string[]): void;
-}
-
-/** The value type registry of a juggler data source (its `modelBuilder`), or undefined when it has none. */
-export function valueTypeRegistry(dataSource: unknown): ValueTypeRegistry | undefined {
-  if (typeof dataSource !== 'object' || dataSource === null) return undefined;
-  const builder = (dataSource as {modelBuilder?: unknown}).modelBuilder;
-  if (typeof builder !== 'object' || builder === null) return undefined;
-  return typeof (builder as Partial<ValueTypeRegistry>).defineValueType === 'function'
-    ? (builder as ValueTypeRegistry)
-    : undefined;
-}
 
 /** What discovery needs from the connector. */
 export interface DiscoveryRunner {

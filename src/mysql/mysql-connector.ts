@@ -47,6 +47,9 @@ import {
 } from './operators';
 import * as discovery from './discovery';
 import type {DiscoveryOptions as DOpts, DiscoveryRunner} from './discovery';
+import {buildOtherUniqueKeysCountQuery} from './information-schema';
+import {applyMySqlPagination} from './pagination';
+import {valueTypeRegistry} from './property-type';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
 import {
   resolveSettings,
@@ -204,13 +207,7 @@ export class MySQL extends SqlConnector {
   }
 
   protected override applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {
-    if (page.limit === undefined && page.offset === undefined) return stmt;
-    // MySQL has no LIMIT ALL: the manual's idiom for "from offset to the end" is the largest BIGINT UNSIGNED.
-    const limit =
-      page.limit === undefined ? '18446744073709551615' : ParameterizedSQL.value(page.limit);
-    return page.offset === undefined
-      ? stmt.append('LIMIT', limit)
-      : stmt.append('LIMIT', limit, 'OFFSET', ParameterizedSQL.value(page.offset));
+    return applyMySqlPagination(stmt, page);
   }
 
   protected override maxStatementBytes(): number {
@@ -302,14 +299,8 @@ export class MySQL extends SqlConnector {
   /** Reads once per table whether it has a unique index besides PRIMARY (cleared by migrations). */
   private async loadOtherUniqueKeys(mapping: ModelMapping): Promise<void> {
     if (this.otherUniqueKeys.has(mapping.tableEscaped)) return;
-    const rows = this.getRows(
-      await this.runSql(
-        'SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ' +
-          `${mapping.schema ? '?' : 'DATABASE()'} AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'`,
-        mapping.schema ? [mapping.schema, mapping.table] : [mapping.table],
-        {},
-      ),
-    );
+    const count = buildOtherUniqueKeysCountQuery(mapping);
+    const rows = this.getRows(await this.runSql(count.sql, count.params, {}));
     this.otherUniqueKeys.set(mapping.tableEscaped, Number(rows[0]?.n ?? 1) > 0);
   }
 
@@ -868,7 +859,7 @@ export class MySQL extends SqlConnector {
       query: async (q) => this.getRows(await this.runSql(q.sql, q.params, {}, 'read')),
       server: () => this.server,
       settings: this.settings,
-      valueTypes: discovery.valueTypeRegistry(this.dataSource),
+      valueTypes: valueTypeRegistry(this.dataSource),
     };
   }
 

@@ -8,11 +8,9 @@ import {
   buildPrimaryKeysQuery,
   buildSchemasQuery,
   buildUniqueKeysQuery,
-  DEFAULT_TREAT_OPTIONS,
   discoverModelProperties,
   discoverUniqueKeys,
   discoveryArgs,
-  isEnumType,
   isGenerated,
   jsonColumnsFromChecks,
   mapColumnRow,
@@ -22,14 +20,18 @@ import {
   mapSchemaRow,
   mapUniqueKeyRows,
   ownerOf,
+  type DiscoveryQuery,
+  type DiscoveryRunner,
+} from '../../../src/mysql/discovery';
+import {
+  DEFAULT_TREAT_OPTIONS,
+  isEnumType,
   propertyType,
   resolveTreatOptions,
   valueTypeRegistry,
-  type DiscoveryQuery,
-  type DiscoveryRunner,
   type TreatOptions,
   type ValueTypeRegistry,
-} from '../../../src/mysql/discovery';
+} from '../../../src/mysql/property-type';
 import {MySQL} from '../../../src';
 import {UNKNOWN_SERVER, type ServerInfo} from '../../../src/mysql/server';
 
