@@ -37,6 +37,7 @@ import {
   stableStringify,
   type ColumnReader,
 } from './statements';
+import {ShapeCache, whereShape, type WhereShape} from './statement-shapes';
 import {buildWhere, equalityValues, type WhereDialect} from './where';
 
 export type {ColumnReader};
@@ -92,6 +93,8 @@ export abstract class SqlConnector implements WhereDialect {
   private readonly fullReaders = new WeakMap<readonly ColumnMapping[], CompiledReader>();
   /** SQL texts that depend only on a model and a shape (see {@link cachedText}). */
   private readonly texts = new Map<string, string>();
+  /** Texts of statements whose where is a few plain comparisons, by shape (statement-shapes.ts). */
+  private readonly shapes = new ShapeCache();
 
   constructor(settings: Readonly<Record<string, unknown>>) {
     this.settings = settings;
@@ -245,6 +248,7 @@ export abstract class SqlConnector implements WhereDialect {
     this.mappings.delete(model);
     for (const cache of [this.readers, this.texts])
       for (const key of cache.keys()) if (key.startsWith(`${model}\0`)) cache.delete(key);
+    this.shapes.forget(model);
   }
 
   /**
@@ -298,7 +302,18 @@ export abstract class SqlConnector implements WhereDialect {
 
   /** The condition of a `where`, or undefined for an empty one. */
   buildWhere(model: string, where: unknown): ParameterizedSQL | undefined {
-    return buildWhere(this, this.getModelMapping(model), where);
+    const mapping = this.getModelMapping(model);
+    const shape = this.whereShape(mapping, where);
+    if (!shape) return buildWhere(this, mapping, where);
+    return this.shapes.statement(`${model}\0where\0${shape.key}`, shape.params, () =>
+      buildWhere(this, mapping, where),
+    );
+  }
+
+  /** The shape of a where of plain comparisons (statement-shapes.ts); none (`{}`) for an absent one. */
+  private whereShape(mapping: ModelMapping, where: unknown): WhereShape | undefined {
+    if (where === undefined || where === null) return {key: '', params: []};
+    return whereShape(mapping, where, (c, v) => this.toColumnValue(c, v));
   }
 
   buildSelect(
@@ -308,6 +323,41 @@ export abstract class SqlConnector implements WhereDialect {
   ) {
     const mapping = this.getModelMapping(model);
     const page = readPage(filter);
+    // The full projection, an order of property names and a where of plain comparisons: one text per shape, with
+    // limit and offset as parameters (checked on the first build, see statement-shapes.ts).
+    const order = filter.order;
+    const orderKey =
+      order === undefined || order === null
+        ? ''
+        : typeof order === 'string'
+          ? order
+          : Array.isArray(order) && order.every((o) => typeof o === 'string')
+            ? order.join('\0,')
+            : undefined;
+    const shape =
+      columns === mapping.columns && orderKey !== undefined
+        ? this.whereShape(mapping, filter.where)
+        : undefined;
+    if (shape) {
+      const params = shape.params.slice();
+      if (page.limit !== undefined) params.push(page.limit);
+      if (page.offset !== undefined) params.push(page.offset);
+      const key = `${model}\0select\0${shape.key}\0${orderKey}\0${page.limit !== undefined}\0${page.offset !== undefined}`;
+      return this.shapes.statement(key, params, () =>
+        this.buildSelectOf(mapping, filter, columns, page),
+      ) as ParameterizedSQL;
+    }
+    return this.buildSelectOf(mapping, filter, columns, page);
+  }
+
+  /** `buildSelect` by the general builders. */
+  private buildSelectOf(
+    mapping: ModelMapping,
+    filter: Filter,
+    columns: readonly ColumnMapping[],
+    page: Page,
+  ): ParameterizedSQL {
+    const model = mapping.model;
     const where = this.buildWhere(model, filter.where);
     const orderBy =
       buildOrderBy(mapping, filter.order, (p) => this.resolveOrderColumn(mapping, p)) ??
@@ -347,6 +397,17 @@ export abstract class SqlConnector implements WhereDialect {
 
   buildCount(model: string, where: Where | undefined): ParameterizedSQL {
     const mapping = this.getModelMapping(model);
+    const shape = this.whereShape(mapping, where);
+    if (shape) {
+      return this.shapes.statement(`${model}\0count\0${shape.key}`, shape.params, () =>
+        this.buildCountOf(mapping, where),
+      ) as ParameterizedSQL;
+    }
+    return this.buildCountOf(mapping, where);
+  }
+
+  private buildCountOf(mapping: ModelMapping, where: Where | undefined): ParameterizedSQL {
+    const model = mapping.model;
     const condition = this.buildWhere(model, where);
     return new ParameterizedSQL(`SELECT COUNT(*) AS cnt FROM ${mapping.tableEscaped}`).append(
       condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
