@@ -11,10 +11,10 @@ import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mysql2 from 'mysql2';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
 import {startMySqlReplication} from './mysql-replication';
 import {exited, freePort, installDataDir, run} from './processes';
+import {connectRoot, queryOnce} from './root-client';
 import {inChroot, type ServerKind} from '../servers/kinds';
 
 export interface Node {
@@ -155,29 +155,6 @@ process.on('exit', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-function connectionOptions(port: number, database?: string): mysql2.ConnectionOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    user: 'root',
-    password: '',
-    database,
-    connectTimeout: 2000,
-  };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement, read by the tests
-async function queryOnce(port: number, sql: string, params?: readonly unknown[]): Promise<any> {
-  const connection = mysql2.createConnection(connectionOptions(port));
-  connection.on('error', () => undefined);
-  try {
-    const [rows] = await connection.promise().query(sql, params as unknown[] | undefined);
-    return rows;
-  } finally {
-    connection.destroy();
-  }
-}
 
 /** Polls `check` every 100 ms until it returns true; throws with `what()` after `timeoutMs`. */
 async function waitFor(
@@ -369,17 +346,8 @@ class Server implements Node {
     return queryOnce(this.port, sql, params);
   }
 
-  async connect(database?: string): Promise<PromiseConnection> {
-    const connection = mysql2.createConnection(connectionOptions(this.port, database));
-    connection.on('error', () => undefined);
-    const promise = connection.promise();
-    try {
-      await promise.connect();
-    } catch (err) {
-      connection.destroy();
-      throw err;
-    }
-    return promise;
+  connect(database?: string): Promise<PromiseConnection> {
+    return connectRoot(this.port, database);
   }
 }
 

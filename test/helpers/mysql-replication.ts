@@ -9,10 +9,10 @@
  * with caching_sha2_password needs GET_SOURCE_PUBLIC_KEY=1, the memory trimming) are in
  * ../shared/spec/mysql-replication-notes.md.
  */
-import mysql2 from 'mysql2';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
 import type {Node, Replication} from './cluster';
 import {type PrivateServer, startPrivateServer} from './private-server';
+import {connectRoot, queryOnce} from './root-client';
 import type {ServerKind} from '../servers/kinds';
 
 const REPL_PASSWORD = 'replpw';
@@ -23,7 +23,7 @@ const READY_TIMEOUT_MS = 30000;
  * allocates by default (RSS about 300-400 MB per server instead of 550): the redo log buffer, and the
  * performance_schema tables sized for production (kept on: replication status lives there too).
  */
-const COMMON_OPTIONS = [
+export const MYSQL_GTID_OPTIONS = [
   'gtid-mode=ON',
   'enforce-gtid-consistency=ON',
   'report-host=127.0.0.1',
@@ -43,22 +43,6 @@ const COMMON_OPTIONS = [
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function connectionOptions(port: number, database?: string): mysql2.ConnectionOptions {
-  return {host: '127.0.0.1', port, user: 'root', password: '', database, connectTimeout: 2000};
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement, read by the tests
-async function queryOnce(port: number, sql: string, params?: readonly unknown[]): Promise<any> {
-  const connection = mysql2.createConnection(connectionOptions(port));
-  connection.on('error', () => undefined);
-  try {
-    const [rows] = await connection.promise().query(sql, params as unknown[] | undefined);
-    return rows;
-  } finally {
-    connection.destroy();
-  }
-}
 
 /** One server of the topology: a {@link Node} on a private server. */
 class MySqlNode implements Node {
@@ -101,17 +85,8 @@ class MySqlNode implements Node {
     return queryOnce(this.port, sql, params);
   }
 
-  async connect(database?: string): Promise<PromiseConnection> {
-    const connection = mysql2.createConnection(connectionOptions(this.port, database));
-    connection.on('error', () => undefined);
-    const promise = connection.promise();
-    try {
-      await promise.connect();
-    } catch (err) {
-      connection.destroy();
-      throw err;
-    }
-    return promise;
+  connect(database?: string): Promise<PromiseConnection> {
+    return connectRoot(this.port, database);
   }
 
   logTail(lines?: number): string {
@@ -177,7 +152,7 @@ export async function startMySqlReplication(options: {
       specs.map(async (spec) => {
         const server = await startPrivateServer({
           kind,
-          options: () => [...COMMON_OPTIONS, `server-id=${spec.serverId}`, ...spec.lines],
+          options: () => [...MYSQL_GTID_OPTIONS, `server-id=${spec.serverId}`, ...spec.lines],
         });
         const node = new MySqlNode(spec.name, spec.serverId, server);
         nodes.push(node);
