@@ -29,11 +29,10 @@ import {Topology, type ConnectionSource} from './topology';
 import {
   buildAutomigrate,
   buildAutoupdate,
-  buildReadTable,
-  liveTable,
   logMigration,
   migrationArgs,
   migrationDialect,
+  readLiveTables,
   reportKeptColumns,
   type AutoupdateOptions,
   type MigrationContext,
@@ -792,25 +791,15 @@ export class MySQL extends SqlConnector {
     for (const sql of plan.statements) await this.runSql(sql, [], {});
   }
 
-  /** Reads the live tables of the models and compares them with the models (migration.ts). */
+  /** Reads the live tables of the models and compares them with the models (migration/). */
   private async planAutoupdate(models: string[] | string | undefined, options: AutoupdateOptions) {
-    const tables = [];
-    for (const mapping of this.mappingsOf(models)) {
-      const read = buildReadTable(mapping);
-      const rows = async (q: {sql: string; params: unknown[]}) =>
-        this.getRows(await this.runSql(q.sql, q.params, {}));
-      const columns = await rows(read.columns);
-      const snapshot =
-        columns.length === 0
-          ? {columns}
-          : {
-              columns,
-              indexes: await rows(read.indexes),
-              foreignKeys: await rows(read.foreignKeys),
-              checks: this.server.nativeJson ? [] : await rows(read.checks),
-            };
-      tables.push({mapping, live: liveTable(snapshot, migrationDialect(this.server))});
-    }
+    const tables = await readLiveTables(
+      {
+        query: async (q) => this.getRows(await this.runSql(q.sql, q.params, {})),
+        server: () => this.server,
+      },
+      this.mappingsOf(models),
+    );
     return buildAutoupdate(tables, this.migrationContext(), options);
   }
 
