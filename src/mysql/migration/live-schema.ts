@@ -2,7 +2,6 @@
  * The live schema: the information_schema queries that read one table, and their rows turned into a LiveTable in
  * one spelling for MySQL and MariaDB (types, defaults, charsets, MariaDB's JSON), ready to compare with a model.
  */
-import type {ModelMapping} from '../../sql-connector/model-mapping';
 import type {ParameterizedSQL} from '../../sql-connector/parameterized-sql';
 import {
   buildCheckConstraintsQuery,
@@ -11,12 +10,13 @@ import {
   buildLiveIndexesQuery,
   catalogText as text,
   jsonCheckColumn,
+  type TableRef,
 } from '../information-schema';
 import {schemaReporting, type ServerInfo} from '../server';
 import type {IndexColumn} from './model-schema';
 
-/** The queries reading one table: columns, indexes, foreign keys, and (MariaDB) the JSON_VALID checks. */
-export function buildReadTable(mapping: ModelMapping): {
+/** The queries reading one table (a model's mapping): columns, indexes, foreign keys, and (MariaDB) the checks. */
+export function buildReadTable(mapping: TableRef): {
   columns: ParameterizedSQL;
   indexes: ParameterizedSQL;
   foreignKeys: ParameterizedSQL;
