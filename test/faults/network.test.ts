@@ -56,8 +56,8 @@ function assertFailedClearly(
   what: string,
 ): void {
   assert.equal(result.ok, false, `${what} succeeded (${JSON.stringify(result.value)})`);
-  const {err} = result;
-  assert.ok(err instanceof Error, `${what} failed with a non-Error: ${String(err)}`);
+  assert.ok(result.err instanceof Error, `${what} failed with a non-Error: ${String(result.err)}`);
+  const err = result.err as Error & {code?: string; statusCode?: number};
   assert.equal(typeof err.code, 'string', `${what}: no code: ${err.message}`);
   assert.ok(
     typeof err.statusCode === 'number' && err.statusCode >= 500 && err.statusCode <= 599,
