@@ -251,6 +251,7 @@ describe('toMySqlError: a value that does not fit its column', () => {
       }),
       'INSERT INTO `t` (`qty`) VALUES (?)',
     );
+    assert.ok(err instanceof MySqlError);
     assert.equal(err.code, 'ER_CONSTRAINT_FAILED');
     assert.equal(err.statusCode, 422);
     assert.equal(err.errno, 4025);
@@ -263,6 +264,7 @@ describe('toMySqlError: a value that does not fit its column', () => {
       }),
       'CREATE TABLE t (a INT) AUTOEXTEND_SIZE = 1',
     );
+    assert.ok(ddl instanceof MySqlError);
     assert.equal(ddl.code, 'ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE');
     assert.equal(ddl.statusCode, 500);
   });
@@ -276,6 +278,7 @@ describe('toMySqlError: a value that does not fit its column', () => {
       }),
       'UPDATE `t` SET `a` = ?',
     );
+    assert.ok(err instanceof MySqlError);
     assert.equal(err.statusCode, 422);
     assert.equal(err.code, 'ER_NEW_CONSTRAINT');
   });
