@@ -477,14 +477,21 @@ export abstract class SqlConnector implements WhereDialect {
    * Runs a statement through the `execute` observers (`before execute` / `after execute`), which may rewrite the SQL
    * and parameters, and returns the driver's result.
    */
-  protected async run(
+  protected run(
     stmt: ParameterizedSQL,
     options: Options,
     intent: StatementIntent = 'write',
   ): Promise<unknown> {
-    this.checkTransaction(options);
-    const {sql, params} = this.render(stmt);
-    return this.runSql(sql, params, options, intent);
+    // Not an async function: one that returns the driver's promise adds a promise and two ticks to every statement.
+    try {
+      this.checkTransaction(options);
+      const {sql, params} = this.render(stmt);
+      return this.runSql(sql, params, options, intent);
+    } catch (err) {
+      // The builders and checks throw Errors only.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(err);
+    }
   }
 
   /** Runs SQL text that is already in the driver's syntax through the `execute` observers. */
