@@ -1,23 +1,26 @@
 /*
  * The bank: accounts with balances, workers that move random amounts between random accounts (each transfer one
  * transaction through the connector, with a ledger row of its own transfer id), readers outside transactions, and a
- * chaos loop that breaks things on a seeded schedule: KILL CONNECTION, KILL QUERY, a clean restart, kill -9 and a
- * restart, and network faults through a TCP proxy between the connector and a private server (latency, stalled
- * connections that never answer, a reset in the middle of a result, refused connections).
+ * chaos loop that breaks things on a seeded schedule. Where it runs and what breaks is a {@link BankTarget}
+ * (./bank-targets.ts): a private server behind a TCP proxy (KILL CONNECTION, KILL QUERY, restarts, kill -9, latency,
+ * stalled connections, resets mid-result, refused connections), or a replicated topology with failover (MariaDB
+ * replicas, Galera, MySQL Group Replication).
  *
- * runBank() runs it once and returns what happened and which invariants held; bank.test.ts runs it per server kind
- * and asserts. Checked against the server directly, not through the connector:
+ * runBank() runs it once and returns what happened and which invariants held; bank.test.ts and
+ * bank-topologies.test.ts run it per target and call assertBank(). Checked against the servers directly, not through
+ * the connector, once every server is back:
  * - the total of all balances never changes;
  * - every acknowledged transfer is in the ledger exactly once, and each account's balance and operation count are
  *   what its ledger rows say (so every ledger row's two balance changes are applied, once, and none without a row);
  * - a transfer that failed before COMMIT was sent is not applied at all; one whose COMMIT failed (outcome unknown)
  *   is applied once or not at all;
+ * - every other server of a topology (replicas, Galera nodes, group members) holds the same balances and ledger;
  * - every call settles within acquireTimeout + queryTimeout + a margin, and every failure is an Error with a string
  *   code and a 4xx/5xx statusCode;
- * - the pool ends with every connection released and serves `connectionLimit` transactions at once afterwards;
+ * - the pools end with every connection released and serve `connectionLimit` transactions at once afterwards;
  * - the process sees no unhandledRejection or uncaughtException;
- * - reads outside transactions always see the same total (each statement is a consistent snapshot) and a ledger
- *   that never shrinks between two crashes of the server.
+ * - reads outside transactions always see the same total (each statement is a consistent snapshot) and, on each
+ *   server, a ledger that never shrinks between two crashes.
  */
 import {
   DefaultCrudRepository,
@@ -27,26 +30,63 @@ import {
   ModelDefinition,
   juggler,
 } from '@loopback/repository';
+import assert from 'node:assert/strict';
 import * as connector from '../../src';
-import {type PrivateServer, startPrivateServer} from '../helpers/private-server';
 import {SeededRandom} from '../helpers/seeded-random';
-import {TcpProxy} from '../helpers/tcp-proxy';
-import type {ServerKind} from '../servers/kinds';
 
-export const FAULT_KINDS = [
-  'kill-connection',
-  'kill-query',
-  'restart',
-  'kill-9',
-  'latency',
-  'stall',
-  'reset',
-  'refuse',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/** The bank's database and login, created by each target on the server that takes writes. */
+export const BANK_DATABASE = 'lbts_bank';
+export const BANK_USER = 'lbts_bank';
+export const BANK_PASSWORD = 'bank-Chaos-Secret-7';
+
+/** One server the invariants are read from, as root and not through the connector. */
+export interface CheckNode {
+  /** `primary`, `replica1`, `g2`, `n3`... */
+  readonly name: string;
+  /** Runs one statement (tables qualified with {@link BANK_DATABASE}) and returns its rows. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+/** What a fault may tell the run. */
+export interface FaultContext {
+  /**
+   * A server was killed. InnoDB makes a commit visible a moment before it is durable: a row a reader saw just before
+   * the crash may be gone after it (its COMMIT was never acknowledged), so the ledger only has to grow from here.
+   */
+  readonly crashed: () => void;
+  /** Adds to a counter of what the faults did (`connections killed`...). */
+  readonly count: (detail: string, by: number) => void;
+}
+
+/**
+ * Where the bank runs: servers started for the run, where the data source connects, the faults, and where the
+ * invariants are read. Started by a function of ./bank-targets.ts with the bank's database and login in place.
+ */
+export interface BankTarget {
+  /** For the report: `mariadb-10.11`, `MariaDB 10.11 primary + 2 replicas`... */
+  readonly name: string;
+  /** The kinds of fault it injects; the run injects each at least once. */
+  readonly faultKinds: readonly string[];
+  /** Where the data source connects (`host` and `port`, `replicas`, `nodes`...); the run adds login and timeouts. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** Injects one fault of `kind` and returns what it did, for the schedule. */
+  inject(kind: string, rng: SeededRandom, context: FaultContext): Promise<string>;
+  /** After the faults: every server running and back in its topology, the network healthy. */
+  heal(): Promise<void>;
+  /**
+   * Once the workers have stopped: the server the invariants are checked on, and the other servers of the topology,
+   * each caught up with it, which must hold the same data.
+   */
+  checkpoint(): Promise<{record: CheckNode; others: CheckNode[]}>;
+  /** Counters of what the target saw (connections through the proxy...), for the report. */
+  details(): Record<string, number>;
+  /** Stops every server it started. */
+  destroy(): Promise<void>;
+}
 
 export interface BankOptions {
-  readonly kind: ServerKind;
+  /** Starts the target; the run destroys it at the end. */
+  readonly target: () => Promise<BankTarget>;
   readonly seed: string;
   /** How long faults are injected. */
   readonly seconds: number;
@@ -72,7 +112,7 @@ export interface InvariantResult {
 }
 
 export interface BankReport {
-  readonly kind: string;
+  readonly target: string;
   readonly seed: string;
   readonly seconds: number;
   readonly transfers: {
@@ -91,12 +131,20 @@ export interface BankReport {
     total: number;
     failed: number;
     failedByCode: Record<string, number>;
+    /** The first message of each failure code, as the caller sees it. */
+    messages: Record<string, string>;
     slowestFailure: {label: string; ms: number; code: string} | undefined;
     slowestCall: {label: string; ms: number} | undefined;
     boundMs: number;
   };
-  readonly reads: {total: number; ok: number; failed: number};
-  readonly faults: Record<FaultKind, number>;
+  readonly reads: {
+    total: number;
+    ok: number;
+    failed: number;
+    /** Ledger counts outside transactions by the server that answered (`@@server_id`): where reads go. */
+    byServer: Record<string, number>;
+  };
+  readonly faults: Record<string, number>;
   /** What the faults did: connections and queries killed, connections stalled and reset... */
   readonly faultDetails: Record<string, number>;
   readonly schedule: string[];
@@ -186,6 +234,16 @@ interface JugglerAccount {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for `promise`, at most `ms`; the timer is cleared either way (a pending one would hold the process open). */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The code a failure is counted under: `code/statusCode`. */
 function codeOf(err: unknown): string {
   const e = err as {code?: unknown; statusCode?: unknown};
@@ -195,10 +253,6 @@ function codeOf(err: unknown): string {
 function count(map: Record<string, number>, key: string, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
 }
-
-const DATABASE = 'lbts_bank';
-const APP_USER = 'lbts_bank';
-const APP_PASSWORD = 'bank-Chaos-Secret-7';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The run
@@ -231,24 +285,19 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   process.on('unhandledRejection', onUnhandled);
   process.on('uncaughtException', onUncaught);
 
-  let server: PrivateServer | undefined;
-  let proxy: TcpProxy | undefined;
+  let target: BankTarget | undefined;
   let ds: juggler.DataSource | undefined;
   try {
-    server = await startPrivateServer({kind: o.kind});
-    await server.query(`CREATE DATABASE ${DATABASE}`);
-    await server.query(`CREATE USER '${APP_USER}'@'%' IDENTIFIED BY '${APP_PASSWORD}'`);
-    await server.query(`GRANT ALL ON ${DATABASE}.* TO '${APP_USER}'@'%'`);
-    proxy = await TcpProxy.start({host: server.host, port: server.port});
+    target = await o.target();
+    const tgt = target;
 
     ds = new juggler.DataSource({
       name: 'bank',
       connector,
-      host: proxy.host,
-      port: proxy.port,
-      user: APP_USER,
-      password: APP_PASSWORD,
-      database: DATABASE,
+      ...tgt.settings,
+      user: BANK_USER,
+      password: BANK_PASSWORD,
+      database: BANK_DATABASE,
       connectionLimit: o.connectionLimit,
       acquireTimeout: o.acquireTimeout,
       queryTimeout: o.queryTimeout,
@@ -406,17 +455,18 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     // -------------------------------------------------------------------------------------------------------------
     // Readers: outside transactions
     // -------------------------------------------------------------------------------------------------------------
-    const reads = {total: 0, ok: 0, failed: 0};
+    const reads = {total: 0, ok: 0, failed: 0, byServer: {} as Record<string, number>};
     const readViolations: string[] = [];
-    /** The ledger size seen by the last read that finished, and when it finished. */
-    let ledgerSeen = {rows: 0, at: 0};
-    const seeLedger = (rows: number, started: number) => {
-      if (started > ledgerSeen.at && rows < ledgerSeen.rows) {
+    /** Per server (@@server_id): the ledger size seen by the last read that finished there, and when it finished. */
+    const ledgerSeen = new Map<number, {rows: number; at: number}>();
+    const seeLedger = (server: number, rows: number, started: number) => {
+      const seen = ledgerSeen.get(server) ?? {rows: 0, at: 0};
+      if (started > seen.at && rows < seen.rows) {
         readViolations.push(
-          `the ledger shrank: ${rows} rows, after a read that saw ${ledgerSeen.rows}`,
+          `the ledger shrank on server ${server}: ${rows} rows, after a read that saw ${seen.rows}`,
         );
       }
-      if (rows >= ledgerSeen.rows) ledgerSeen = {rows, at: Date.now()};
+      if (rows >= seen.rows) ledgerSeen.set(server, {rows, at: Date.now()});
     };
     const reader = async (i: number): Promise<void> => {
       const rng = new SeededRandom(o.seed, `reader-${i}`);
@@ -444,8 +494,14 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
               readViolations.push(`SUM(balance) = ${String(rows[0]?.total)}`);
             }
           } else if (which === 3) {
-            const {count: n} = await call('read count ledger', () => transfers.count());
-            seeLedger(n, started);
+            // Replicas and nodes may lag one another: the ledger only has to grow on each server.
+            const rows = (await call('read count ledger', () =>
+              transfers.execute('SELECT COUNT(*) AS n, @@server_id AS server FROM `Transfer`', [], {
+                readOnly: true,
+              }),
+            )) as {n: unknown; server: unknown}[];
+            seeLedger(Number(rows[0]?.server), Number(rows[0]?.n), started);
+            count(reads.byServer, String(rows[0]?.server));
           } else if (which === 4) {
             // A larger result, for the resets in the middle of a response.
             await call('read ledger page', () => transfers.find({order: ['id DESC'], limit: 200}));
@@ -472,108 +528,14 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     // -------------------------------------------------------------------------------------------------------------
     // Chaos
     // -------------------------------------------------------------------------------------------------------------
-    const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+    const faults = Object.fromEntries(tgt.faultKinds.map((k) => [k, 0]));
     const faultDetails: Record<string, number> = {};
     const schedule: string[] = [];
-    const srv = server;
-    const px = proxy;
-
-    /** Connections of the application user that are running a statement or hold an open transaction. */
-    const connectionsInUse = async (): Promise<number[]> => {
-      const rows: {id: unknown}[] = await srv.query(
-        `SELECT p.ID AS id FROM information_schema.PROCESSLIST p WHERE p.USER = '${APP_USER}' AND ` +
-          `(p.COMMAND = 'Query' OR p.ID IN (SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX)) ` +
-          'ORDER BY p.ID',
-      );
-      return rows.map((r) => Number(r.id));
-    };
-
-    const inject = async (kind: FaultKind, rng: SeededRandom): Promise<string> => {
-      switch (kind) {
-        case 'kill-connection': {
-          const n = rng.int(1, 2);
-          let ids = await connectionsInUse();
-          if (ids.length === 0) {
-            const rows: {id: unknown}[] = await srv.query(
-              `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = '${APP_USER}' ORDER BY ID`,
-            );
-            ids = rows.map((r) => Number(r.id));
-          }
-          const victims = rng.shuffle(ids).slice(0, n);
-          for (const id of victims) await srv.query(`KILL CONNECTION ${id}`).catch(() => undefined);
-          count(faultDetails, 'connections killed', victims.length);
-          return `KILL CONNECTION ${victims.join(', ') || '(none open)'}`;
-        }
-        case 'kill-query': {
-          // Wait (briefly) for a statement to be running, then stop it.
-          const deadline = Date.now() + 1500;
-          let victims: number[] = [];
-          while (victims.length === 0 && Date.now() < deadline) {
-            const rows: {id: unknown}[] = await srv.query(
-              `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = '${APP_USER}' ` +
-                `AND COMMAND = 'Query' ORDER BY ID`,
-            );
-            victims = rows.map((r) => Number(r.id));
-            if (victims.length === 0) await sleep(20);
-          }
-          const picked = victims.length > 0 ? [rng.pick(victims)] : [];
-          for (const id of picked) await srv.query(`KILL QUERY ${id}`).catch(() => undefined);
-          count(faultDetails, 'queries killed', picked.length);
-          return `KILL QUERY ${picked.join(', ') || '(none running)'}`;
-        }
-        case 'restart': {
-          const downMs = rng.int(200, 1500);
-          await srv.stop();
-          await sleep(downMs);
-          await srv.restart();
-          return `clean restart, down ${downMs} ms before the start`;
-        }
-        case 'kill-9': {
-          const downMs = rng.int(200, 1500);
-          await srv.kill();
-          // InnoDB makes a commit visible a moment before it is durable: a row a reader saw just before the crash
-          // may be gone after it (its COMMIT was never acknowledged). The ledger only has to grow from here.
-          ledgerSeen = {rows: 0, at: Date.now()};
-          await sleep(downMs);
-          await srv.restart();
-          return `kill -9, down ${downMs} ms before the start`;
-        }
-        case 'latency': {
-          const ms = rng.int(20, 300);
-          const forMs = rng.int(1000, 3000);
-          px.setLatency(ms);
-          await sleep(forMs);
-          px.setLatency(0);
-          return `latency ${ms} ms each way for ${forMs} ms`;
-        }
-        case 'stall': {
-          const forMs = rng.int(500, 2500);
-          const n = px.stallAll();
-          px.stallNew(true);
-          await sleep(forMs);
-          px.stallNew(false);
-          count(faultDetails, 'connections stalled', n);
-          return `${n} open connections stalled for good, new ones stalled for ${forMs} ms`;
-        }
-        case 'reset': {
-          const n = rng.int(1, 3);
-          px.armResets(n);
-          const deadline = Date.now() + 3000;
-          while (px.pendingResets > 0 && Date.now() < deadline) await sleep(20);
-          const done = n - px.pendingResets;
-          px.armResets(0);
-          count(faultDetails, 'connections reset mid-response', done);
-          return `${done} of ${n} armed resets mid-response`;
-        }
-        case 'refuse': {
-          // The network drops the open connections, then refuses new ones for a while.
-          const forMs = rng.int(1000, 3000);
-          const refusing = px.refuse(forMs);
-          const n = px.resetAll();
-          await refusing;
-          return `${n} open connections reset, new ones refused for ${forMs} ms`;
-        }
-      }
+    /** Faults the target could not inject (or not undo): the run did not test what it says. */
+    const injectFailures: string[] = [];
+    const faultContext: FaultContext = {
+      crashed: () => ledgerSeen.clear(),
+      count: (detail, by) => count(faultDetails, detail, by),
     };
 
     const chaos = async (): Promise<void> => {
@@ -581,26 +543,30 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       const t0 = Date.now();
       // Every kind once, in a seeded order (even past the time: the run must see each), then seeded picks until the
       // time is up.
-      const plan = rng.shuffle(FAULT_KINDS);
+      const plan = rng.shuffle(tgt.faultKinds);
       while (plan.length > 0 || Date.now() - t0 < o.seconds * 1000) {
-        const kind = plan.shift() ?? rng.pick(FAULT_KINDS);
+        const kind = plan.shift() ?? rng.pick(tgt.faultKinds);
         const gap = rng.int(300, 1500);
         await sleep(gap);
         const at = Date.now() - t0;
         let what: string;
         try {
-          what = await inject(kind, rng);
+          what = await tgt.inject(kind, rng, faultContext);
         } catch (err) {
           what = `failed to inject: ${(err as Error).message}`;
+          injectFailures.push(`${kind}: ${(err as Error).message}`);
         }
-        faults[kind]++;
+        count(faults, kind);
         const line = `+${(at / 1000).toFixed(1)}s ${kind}: ${what} (${Date.now() - t0 - at} ms)`;
         schedule.push(line);
         o.log(line);
       }
-      // Back to a healthy network and server.
-      px.heal();
-      if (!srv.running) await srv.restart();
+      // Back to a healthy network and every server.
+      const healing = Date.now();
+      await tgt.heal();
+      const line = `+${((healing - t0) / 1000).toFixed(1)}s healed: every server back (${Date.now() - healing} ms)`;
+      schedule.push(line);
+      o.log(line);
     };
 
     const workerRuns = [
@@ -612,7 +578,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     await sleep(o.recoveryMs);
     stopping = true;
     // Workers finish their current transfer; a hung call would have been given up at the hang cap.
-    await Promise.race([Promise.all(workerRuns), sleep(hangCapMs + 1000)]);
+    await within(Promise.all(workerRuns), hangCapMs + 1000);
 
     // -------------------------------------------------------------------------------------------------------------
     // Checks, against the server directly
@@ -628,21 +594,9 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
             : `${problems.length}: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? '; ...' : ''}`,
       });
 
-    const balances: {id: number; balance: number; ops: number}[] = (
-      await srv.query('SELECT id, balance, ops FROM `Account` ORDER BY id', DATABASE)
-    ).map((r: Record<string, unknown>) => ({
-      id: Number(r.id),
-      balance: Number(r.balance),
-      ops: Number(r.ops),
-    }));
-    const ledger: {transferId: string; fromId: number; toId: number; amount: number}[] = (
-      await srv.query('SELECT transferId, fromId, toId, amount FROM `Transfer`', DATABASE)
-    ).map((r: Record<string, unknown>) => ({
-      transferId: String(r.transferId),
-      fromId: Number(r.fromId),
-      toId: Number(r.toId),
-      amount: Number(r.amount),
-    }));
+    const {record, others} = await tgt.checkpoint();
+    const balances = await readBalances(record);
+    const ledger = await readLedger(record);
 
     const sum = balances.reduce((s, a) => s + a.balance, 0);
     check(
@@ -726,6 +680,49 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     );
     const unknownApplied = unknown.filter((r) => rowsById.has(r.transferId));
 
+    // The other servers: the same balances and the same ledger as the server of record.
+    const convergeProblems: string[] = [];
+    const ledgerIds = ledger.map((r) => r.transferId);
+    for (const node of others) {
+      try {
+        const theirs = await readBalances(node);
+        const differ = balances.filter((a, i) => {
+          const b = theirs[i];
+          return b?.id !== a.id || b.balance !== a.balance || b.ops !== a.ops;
+        });
+        if (differ.length > 0 || theirs.length !== balances.length) {
+          const total = theirs.reduce((s, a) => s + a.balance, 0);
+          convergeProblems.push(
+            `${node.name}: ${theirs.length} accounts, total ${total}, ${differ.length} accounts differ from ${record.name}'s`,
+          );
+        }
+        const theirIds = (await readLedger(node)).map((r) => r.transferId);
+        const mine = new Set(ledgerIds);
+        const their = new Set(theirIds);
+        const missing = ledgerIds.filter((id) => !their.has(id)).length;
+        const extra = theirIds.filter((id) => !mine.has(id)).length;
+        if (theirIds.length !== ledgerIds.length || missing > 0 || extra > 0) {
+          convergeProblems.push(
+            `${node.name}: ${theirIds.length} ledger rows (${missing} of ${record.name}'s missing, ${extra} extra), ${record.name} has ${ledgerIds.length}`,
+          );
+        }
+      } catch (err) {
+        convergeProblems.push(`${node.name}: ${(err as Error).message}`);
+      }
+    }
+    if (others.length > 0) {
+      check(
+        `every other server holds ${record.name}'s balances and ledger`,
+        convergeProblems,
+        `${others.map((n) => n.name).join(', ')}: the same ${o.accounts} accounts and ${ledger.length} ledger rows`,
+      );
+    }
+    check(
+      'every fault was injected and undone',
+      injectFailures,
+      `${Object.values(faults).reduce((a, b) => a + b, 0)} faults`,
+    );
+
     const badErrors = calls
       .filter((c) => !c.ok)
       .filter(
@@ -759,10 +756,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
 
     // The pool: every connection back, and all connectionLimit of them usable at once.
     const poolProblems: string[] = [];
-    const pool = (ds.connector as unknown as {client?: Record<string, {length: number}>}).client;
-    const all = pool?._allConnections?.length ?? -1;
-    const free = pool?._freeConnections?.length ?? -1;
-    const queued = pool?._connectionQueue?.length ?? -1;
+    const {all, free, queued} = poolState(ds.connector);
     if (all !== free || queued !== 0) {
       poolProblems.push(`${all} connections, ${free} free, ${queued} calls waiting`);
     }
@@ -801,7 +795,10 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     let closed = false;
     const open = ds;
     ds = undefined;
-    await Promise.race([open.disconnect().then(() => (closed = true)), sleep(15000)]);
+    await within(
+      open.disconnect().then(() => (closed = true)),
+      15000,
+    );
     const closeMs = Date.now() - closing;
     check(
       'disconnect() settles (the pool ends)',
@@ -824,10 +821,15 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     const failedByCode: Record<string, number> = {};
     for (const r of records) if (r.outcome !== 'acked') count(failedByCode, r.code ?? '?');
     const callFailures: Record<string, number> = {};
-    for (const c of failedCalls) count(callFailures, `${c.code}/${String(c.statusCode)}`);
+    const messages: Record<string, string> = {};
+    for (const c of failedCalls) {
+      const code = `${c.code}/${String(c.statusCode)}`;
+      count(callFailures, code);
+      messages[code] ??= `${c.label}: ${String(c.message).slice(0, 200)}`;
+    }
 
     return {
-      kind: o.kind.name,
+      target: tgt.name,
       seed: o.seed,
       seconds: o.seconds,
       transfers: {
@@ -844,6 +846,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         total: calls.length,
         failed: failedCalls.length,
         failedByCode: callFailures,
+        messages,
         slowestFailure: slowestFailure && {
           label: slowestFailure.label,
           ms: Math.round(slowestFailure.ms),
@@ -854,39 +857,113 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       },
       reads,
       faults,
-      faultDetails: {...faultDetails, ...proxyDetails(px)},
+      faultDetails: {...faultDetails, ...tgt.details()},
       schedule,
       ledgerRows: ledger.length,
       invariants,
     };
   } finally {
     try {
-      if (ds) await Promise.race([ds.disconnect(), sleep(10000)]);
+      if (ds) await within(ds.disconnect(), 10000);
     } finally {
-      try {
-        await proxy?.close();
-      } finally {
-        await server?.destroy();
-        // Late errors of this run (a socket closed during the disconnect) would otherwise go unseen.
-        await sleep(50);
-        process.off('unhandledRejection', onUnhandled);
-        process.off('uncaughtException', onUncaught);
-      }
+      await target?.destroy();
+      // Late errors of this run (a socket closed during the disconnect) would otherwise go unseen.
+      await sleep(50);
+      process.off('unhandledRejection', onUnhandled);
+      process.off('uncaughtException', onUncaught);
     }
   }
 }
 
-function proxyDetails(px: TcpProxy): Record<string, number> {
-  return {
-    'proxy: connections accepted': px.stats.accepted,
-    'proxy: server unreachable': px.stats.upstreamFailed,
+interface Balance {
+  readonly id: number;
+  readonly balance: number;
+  readonly ops: number;
+}
+interface LedgerRow {
+  readonly transferId: string;
+  readonly fromId: number;
+  readonly toId: number;
+  readonly amount: number;
+}
+
+async function readBalances(node: CheckNode): Promise<Balance[]> {
+  const rows = await node.query(
+    `SELECT id, balance, ops FROM \`${BANK_DATABASE}\`.\`Account\` ORDER BY id`,
+  );
+  return rows.map((r) => ({id: Number(r.id), balance: Number(r.balance), ops: Number(r.ops)}));
+}
+
+async function readLedger(node: CheckNode): Promise<LedgerRow[]> {
+  const rows = await node.query(
+    `SELECT transferId, fromId, toId, amount FROM \`${BANK_DATABASE}\`.\`Transfer\``,
+  );
+  return rows.map((r) => ({
+    transferId: String(r.transferId),
+    fromId: Number(r.fromId),
+    toId: Number(r.toId),
+    amount: Number(r.amount),
+  }));
+}
+
+/** mysql2's internals of a pool (its queues have a length). */
+interface PoolInternals {
+  _allConnections?: {length: number};
+  _freeConnections?: {length: number};
+  _connectionQueue?: {length: number};
+  /** A PoolCluster: one pool per node. */
+  _nodes?: Record<string, {pool?: PoolInternals}>;
+}
+
+/**
+ * Connections of every pool of the data source (the primary's pool, the replicas' or nodes' PoolCluster): open, free,
+ * and calls waiting for one. -1 when the connector holds no pool.
+ */
+function poolState(connectorInstance: unknown): {all: number; free: number; queued: number} {
+  const c = connectorInstance as {client?: PoolInternals; topology?: {cluster?: PoolInternals}};
+  const pools: PoolInternals[] = [];
+  const add = (p: PoolInternals | undefined) => {
+    if (!p) return;
+    if (p._nodes) for (const node of Object.values(p._nodes)) add(node.pool);
+    else pools.push(p);
   };
+  add(c.client);
+  add(c.topology?.cluster);
+  if (pools.length === 0) return {all: -1, free: -1, queued: -1};
+  const sum = (f: (p: PoolInternals) => number | undefined) =>
+    pools.reduce((n, p) => n + (f(p) ?? Number.NaN), 0);
+  return {
+    all: sum((p) => p._allConnections?.length),
+    free: sum((p) => p._freeConnections?.length),
+    queued: sum((p) => p._connectionQueue?.length),
+  };
+}
+
+/**
+ * What bank.test.ts and bank-topologies.test.ts assert of a run: every invariant held, and it really was a chaos run
+ * (every kind of fault, transfers that failed, and many that went through).
+ */
+export function assertBank(report: BankReport): void {
+  const failed = report.invariants.filter((i) => !i.ok);
+  assert.deepEqual(
+    failed.map((i) => `${i.name}: ${i.detail}`),
+    [],
+    `invariants broken on ${report.target} (seed ${report.seed})`,
+  );
+  for (const [kind, n] of Object.entries(report.faults)) {
+    assert.ok(n > 0, `no ${kind} fault was injected`);
+  }
+  assert.ok(report.transfers.failed > 0, 'no transfer failed: the faults did not reach the calls');
+  assert.ok(
+    report.transfers.acknowledged > 100,
+    `only ${report.transfers.acknowledged} transfers acknowledged`,
+  );
 }
 
 /** The report as text: what the summary prints. */
 export function formatReport(r: BankReport): string {
   const lines = [
-    `bank chaos on ${r.kind}: seed ${r.seed} (CHAOS_SEED=${r.seed} replays the fault schedule), ${r.seconds} s of faults`,
+    `bank chaos on ${r.target}: seed ${r.seed} (CHAOS_SEED=${r.seed} replays the fault schedule), ${r.seconds} s of faults`,
     `  transfers: ${r.transfers.attempted} attempted, ${r.transfers.acknowledged} acknowledged, ${r.transfers.failed} failed ` +
       `(${r.transfers.failedBeforeCommit} before COMMIT, ${r.transfers.commitUnknown} with an unknown COMMIT outcome, ` +
       `${r.transfers.commitUnknownApplied} of which applied); ${r.transfers.acknowledgedAfterFaults} acknowledged after the faults`,
@@ -894,7 +971,10 @@ export function formatReport(r: BankReport): string {
     `  calls: ${r.calls.total}, ${r.calls.failed} failed ${JSON.stringify(r.calls.failedByCode)}; ` +
       `slowest failure ${r.calls.slowestFailure ? `${r.calls.slowestFailure.ms} ms (${r.calls.slowestFailure.label}, ${r.calls.slowestFailure.code})` : 'none'}, ` +
       `slowest call ${r.calls.slowestCall ? `${r.calls.slowestCall.ms} ms (${r.calls.slowestCall.label})` : 'none'}; bound ${r.calls.boundMs} ms`,
-    `  reads: ${r.reads.total}, ${r.reads.ok} ok, ${r.reads.failed} failed; ledger rows ${r.ledgerRows}`,
+    '  failures, one message per code:',
+    ...Object.entries(r.calls.messages).map(([code, message]) => `    ${code}  ${message}`),
+    `  reads: ${r.reads.total}, ${r.reads.ok} ok, ${r.reads.failed} failed; ledger counts by @@server_id ` +
+      `${JSON.stringify(r.reads.byServer)}; ledger rows ${r.ledgerRows}`,
     `  faults injected: ${JSON.stringify(r.faults)}`,
     `  fault effects: ${JSON.stringify(r.faultDetails)}`,
     '  schedule:',
