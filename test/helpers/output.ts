@@ -17,6 +17,7 @@ const METHODS = ['log', 'info', 'warn', 'error'] as const;
 
 export function startCapture(): Capture {
   const lines: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- each is put back on console as it was
   const saved = METHODS.map((m) => [m, console[m]] as const);
   // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was
   const {emitWarning} = process;
@@ -24,21 +25,21 @@ export function startCapture(): Capture {
   const stderrWrite = process.stderr.write;
   for (const m of METHODS)
     console[m] = (...args: unknown[]) => void lines.push(util.format(...args));
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const options = rest[0] as {code?: string} | string | undefined;
-    const code =
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+    const options = rest[0];
+    const code: unknown =
       warning instanceof Error
-        ? (warning as Error & {code?: string}).code
-        : typeof options === 'object'
-          ? options?.code
+        ? (warning as Error & {code?: unknown}).code
+        : typeof options === 'object' && options !== null
+          ? (options as {code?: unknown}).code
           : rest[1];
     const text = warning instanceof Error ? warning.message : warning;
-    lines.push(code ? `[${String(code)}] ${text}` : text);
-  }) as typeof process.emitWarning;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(typeof code === 'string' ? `[${code}] ${text}` : text);
+  };
+  process.stderr.write = (chunk: string | Uint8Array) => {
     lines.push(String(chunk).replace(/\n$/, ''));
     return true;
-  }) as typeof process.stderr.write;
+  };
   let stopped = false;
   return {
     lines,

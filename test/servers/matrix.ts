@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     console.log(`\n== integration tests on ${name} ==`);
     const server = await startPrivateServer({kind: k});
     let result: {code: number; counts: string};
-    let version = '?';
+    let version: string;
     try {
       const [row] = await server.query('SELECT VERSION() AS v');
       version = String(row?.v);
