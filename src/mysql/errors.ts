@@ -108,7 +108,7 @@ export class MySqlError extends SqlConnectorError {
       STATUS_BY_CODE[code] ??
       (code.startsWith('ER_REGEXP_')
         ? 400
-        : refusedAsReadOnly(code, driver)
+        : refusedAsReadOnly(code, driver) || galeraNodeNotReady(code, driver)
           ? 503
           : String(driver.sqlState).startsWith('23')
             ? 422
@@ -142,6 +142,17 @@ function refusedAsReadOnly(code: string, driver: DriverError): boolean {
   return (
     code === 'ER_OPTION_PREVENTS_STATEMENT' && typeof text === 'string' && /read-only/.test(text)
   );
+}
+
+/**
+ * 1047 from a Galera node that is not part of the Primary Component or has not finished joining (its state transfer
+ * is under way): `WSREP has not yet prepared node for application use`. The node refuses every statement until it is
+ * Synced, so nothing was applied: a 503 to retry, like a server that is down. MySQL's own 1047 (an unknown command of
+ * the protocol) stays a 500. https://mariadb.com/kb/en/wsrep_ready/
+ */
+function galeraNodeNotReady(code: string, driver: DriverError): boolean {
+  const text = typeof driver.sqlMessage === 'string' ? driver.sqlMessage : driver.message;
+  return code === 'ER_UNKNOWN_COM_ERROR' && typeof text === 'string' && /^WSREP\b/.test(text);
 }
 
 /**

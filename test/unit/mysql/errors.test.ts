@@ -356,6 +356,31 @@ describe('toMySqlError: a write refused by a read-only server', () => {
   }
 });
 
+describe('toMySqlError: a Galera node that is not ready', () => {
+  it("1047 WSREP (joining, or outside the Primary Component) is a 503 to retry; MySQL's unknown command a 500", () => {
+    const notReady = toMySqlError(
+      driverError('WSREP has not yet prepared node for application use', {
+        code: 'ER_UNKNOWN_COM_ERROR',
+        errno: 1047,
+        sqlState: '08S01',
+        sqlMessage: 'WSREP has not yet prepared node for application use',
+      }),
+    ) as MySqlError;
+    assert.equal(notReady.statusCode, 503);
+    assert.equal(notReady.code, 'ER_UNKNOWN_COM_ERROR');
+    assert.equal(notReady.errno, 1047);
+    const unknownCommand = toMySqlError(
+      driverError('Unknown command', {
+        code: 'ER_UNKNOWN_COM_ERROR',
+        errno: 1047,
+        sqlState: '08S01',
+        sqlMessage: 'Unknown command',
+      }),
+    ) as MySqlError;
+    assert.equal(unknownCommand.statusCode, 500);
+  });
+});
+
 describe('describeServer: the replica lag column', () => {
   const cases: [Record<string, unknown>, string, string][] = [
     [{version: '9.7.4-2'}, 'SHOW REPLICA STATUS', 'Seconds_Behind_Source'],
