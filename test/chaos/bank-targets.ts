@@ -200,6 +200,7 @@ export async function serverTarget(kind: ServerKind): Promise<BankTarget> {
       faultKinds: SERVER_FAULT_KINDS,
       settings: {host: px.host, port: px.port},
       inject,
+      caughtUp: () => Promise.resolve(),
       async heal() {
         px.heal();
         if (!server.running) await server.restart();
@@ -292,6 +293,7 @@ export async function replicasTarget(): Promise<BankTarget> {
             throw new Error(`no fault ${fault} on replicas`);
         }
       },
+      caughtUp: () => rep.sync(),
       async heal() {
         if (!primary.running) await primary.start();
         for (const replica of replicas) if (!replica.running) await restartReplica(replica);
@@ -371,6 +373,9 @@ export async function galeraTarget(): Promise<BankTarget> {
           default:
             throw new Error(`no fault ${fault} on Galera`);
         }
+      },
+      async caughtUp() {
+        for (const node of nodes) await syncedCheckNode(node).query('SELECT 1');
       },
       async heal() {
         for (let i = 0; i < nodes.length; i++) {
@@ -462,6 +467,7 @@ export async function groupTarget(): Promise<BankTarget> {
             throw new Error(`no fault ${fault} on Group Replication`);
         }
       },
+      caughtUp: () => group.sync(),
       async heal() {
         for (let i = 0; i < members.length; i++) {
           if (!members[i]?.running) await group.rejoin(i);

@@ -71,6 +71,11 @@ export interface BankTarget {
   readonly settings: Readonly<Record<string, unknown>>;
   /** Injects one fault of `kind` and returns what it did, for the schedule. */
   inject(kind: string, rng: SeededRandom, context: FaultContext): Promise<string>;
+  /**
+   * Waits until every server has applied what the writer has (the accounts, before the readers start: a read on an
+   * asynchronous replica may otherwise not see them yet). Nothing to wait for on one server.
+   */
+  caughtUp(): Promise<void>;
   /** After the faults: every server running and back in its topology, the network healthy. */
   heal(): Promise<void>;
   /**
@@ -312,6 +317,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     await accounts.createAll(
       Array.from({length: o.accounts}, (_, i) => ({id: i + 1, balance: o.initialBalance, ops: 0})),
     );
+    await tgt.caughtUp();
 
     // -------------------------------------------------------------------------------------------------------------
     // Calls, timed
