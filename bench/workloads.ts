@@ -332,9 +332,9 @@ export function jugglerDataSource(): DataSourceClass {
 export class JugglerContender implements Contender {
   readonly ds: JugglerDataSource;
   private readonly Model: JugglerModel;
-  constructor(connector: unknown, database: string) {
+  constructor(connector: unknown, database: string, settings: Record<string, unknown> = {}) {
     const DataSource = jugglerDataSource();
-    this.ds = new DataSource(connector, dataSourceSettings(database));
+    this.ds = new DataSource(connector, {...dataSourceSettings(database), ...settings});
     this.Model = this.ds.define(MODEL_NAME, MODEL_PROPERTIES, MODEL_SETTINGS);
   }
 

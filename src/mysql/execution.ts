@@ -3,6 +3,7 @@ import {inspect} from 'node:util';
 import createDebug from 'debug';
 import type {PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../sql-connector/errors';
+import {executePrepared} from './prepared';
 import {MySqlError, toMySqlError} from './errors';
 import type {ConnectionSource, Reroute} from './topology';
 
@@ -159,6 +160,7 @@ export function send(
   timeoutMs: number,
   kill: Kill,
   done: Done<unknown>,
+  prepared = false,
 ): void {
   let settled = false;
   const finish = (err: Error | null, result?: unknown) => {
@@ -182,6 +184,8 @@ export function send(
     done(unnamedAsProtocolError(toMySqlError(err, sql)));
   };
   (connection as Guarded)[RUNNING] = finish;
+  // A SELECT the connector built, as a prepared statement (prepared.ts).
+  if (prepared) return executePrepared(connection, sql, params, timeoutMs, finish);
   const factory = (connection.config as {infileStreamFactory?: unknown} | undefined)
     ?.infileStreamFactory;
   // The positional form is the driver's cheapest; the options object only when a timeout or a local-file factory
@@ -297,10 +301,17 @@ export function queryOn(
   params: readonly unknown[],
   timeoutMs: number,
   kill: Kill,
+  prepared = false,
 ): Promise<unknown> {
   return new Promise((resolve, reject) =>
-    send(connection, sql, params, timeoutMs, kill, (err, result) =>
-      err ? reject(err) : resolve(result),
+    send(
+      connection,
+      sql,
+      params,
+      timeoutMs,
+      kill,
+      (err, result) => (err ? reject(err) : resolve(result)),
+      prepared,
     ),
   );
 }
@@ -325,6 +336,8 @@ export interface PooledStatement {
    * runs once more (a group's new primary), or the error to fail with. Called at most once per statement.
    */
   readonly reroute?: Reroute | undefined;
+  /** Run as a prepared statement (prepared.ts). */
+  readonly prepared?: boolean | undefined;
 }
 
 /** 1290 from a read-only server (a 503, see errors.ts): the statement was refused, so it was not applied. */
@@ -375,6 +388,7 @@ export function runPooled(statement: PooledStatement): Promise<unknown> {
             if (refusedAsReadOnly(qerr)) return elsewhere(qerr, n, since);
             reject(qerr);
           },
+          statement.prepared,
         );
       });
     };

@@ -11,10 +11,11 @@ import mysql2, {
 import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
 import {InvalidFilterError, SqlConnectorError} from '../sql-connector/errors';
 import {buildProjection, type FieldList} from '../sql-connector/fields';
-import type {Filter, ModelData, Options} from '../sql-connector/juggler-types';
+import type {Filter, ModelData, Options, Where} from '../sql-connector/juggler-types';
 import type {JsonStep} from '../sql-connector/json-path';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import {isShaped} from '../sql-connector/statement-shapes';
 import type {Page} from '../sql-connector/pagination';
 import {
   SqlConnector,
@@ -56,6 +57,7 @@ import {
   type MySqlSettings,
   type ResolvedSettings,
 } from './settings';
+import {bindable, readsAlike} from './prepared';
 import {streamRows} from './stream';
 import {withIpIdentity} from './tls';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
@@ -106,6 +108,9 @@ export class MySQL extends SqlConnector {
   /** Statements running now, and who waits for them to finish (`disconnect`). */
   private inFlight = 0;
   private idle: (() => void) | undefined;
+  /** Parameter arrays of the statements to run prepared (see buildSelect), and per model whether it may. */
+  private readonly prepared = new WeakSet<readonly unknown[]>();
+  private readonly readsAlike = new WeakMap<ModelMapping, boolean>();
   /** What the server reported at connect time; safe defaults before. */
   server: ServerInfo = UNKNOWN_SERVER;
   /** The date settings of {@link dateSettings}, and the server they were made for. */
@@ -203,6 +208,36 @@ export class MySQL extends SqlConnector {
     test: (value: ParameterizedSQL) => ParameterizedSQL,
   ): ParameterizedSQL {
     return buildSomeElement(column, steps, test);
+  }
+
+  /**
+   * The connector's SELECTs: with `preparedStatements`, those whose where is plain comparisons of plain columns (a
+   * checked shape, statement-shapes.ts) are marked for `executeSQL` to run them prepared (prepared.ts), unless the
+   * model has a FLOAT column (read differently by the binary protocol). JSON paths, pattern and dialect operators keep
+   * the text protocol.
+   */
+  override buildSelect(
+    model: string,
+    filter: Filter,
+    columns?: readonly ColumnMapping[],
+  ): ParameterizedSQL {
+    return this.preparable(model, super.buildSelect(model, filter, columns));
+  }
+
+  override buildCount(model: string, where: Where | undefined): ParameterizedSQL {
+    return this.preparable(model, super.buildCount(model, where));
+  }
+
+  private preparable(model: string, stmt: ParameterizedSQL): ParameterizedSQL {
+    if (!this.resolved.preparedStatements) return stmt;
+    const mapping = this.getModelMapping(model);
+    let alike = this.readsAlike.get(mapping);
+    if (alike === undefined) {
+      alike = readsAlike(mapping.columns);
+      this.readsAlike.set(mapping, alike);
+    }
+    if (alike && isShaped(stmt)) this.prepared.add(stmt.params);
+    return stmt;
   }
 
   protected override applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {
@@ -410,11 +445,12 @@ export class MySQL extends SqlConnector {
       (options?.transaction?.connection as PoolConnection | undefined) ??
       (options as PinnedOptions | undefined)?.[PINNED];
     const started = debug.enabled ? performance.now() : 0;
+    const prepared = this.prepared.has(params) && bindable(params);
     this.inFlight++;
     const running = bound
       ? // Inside a transaction nothing is retried: a deadlock rolled the whole transaction back, and the caller
         // must run it again as a unit (the error keeps errno 1213/1205 for that).
-        queryOn(bound, sql, params, timeout, kill)
+        queryOn(bound, sql, params, timeout, kill, prepared)
       : runPooled({
           sql,
           params,
@@ -425,6 +461,7 @@ export class MySQL extends SqlConnector {
           retries: this.resolved.deadlockRetries,
           onRetry: (err, attempt) => debug('retrying after %s (attempt %d)', err.code, attempt),
           reroute: topology.reroute,
+          prepared,
         });
     return running.then(
       (result) => {

@@ -113,6 +113,17 @@ export function sameParams(a: readonly unknown[], b: readonly unknown[]): boolea
   return true;
 }
 
+/** The parameter arrays of statements made from a checked shape (see {@link isShaped}). */
+const shaped = new WeakSet<readonly unknown[]>();
+
+/**
+ * Whether `stmt` came from a checked shape: plain columns compared with plain values, nothing else (a dialect may run
+ * such statements differently, e.g. prepared).
+ */
+export function isShaped(stmt: ParameterizedSQL): boolean {
+  return shaped.has(stmt.params);
+}
+
 /**
  * Statement texts by shape: a text whose first build was checked (see the module's header), `null` for a shape whose
  * values did not match (always built), bounded by {@link MAX_SHAPES}.
@@ -131,10 +142,16 @@ export class ShapeCache {
   ): ParameterizedSQL | undefined {
     const text = this.texts.get(key);
     if (text === null) return build();
-    if (text !== undefined) return text === '' ? undefined : new ParameterizedSQL(text, params);
+    if (text !== undefined) {
+      if (text === '') return undefined;
+      shaped.add(params);
+      return new ParameterizedSQL(text, params);
+    }
     const built = build();
+    const same = sameParams(built?.params ?? [], params);
     if (this.texts.size >= MAX_SHAPES) this.texts.clear();
-    this.texts.set(key, sameParams(built?.params ?? [], params) ? (built?.sql ?? '') : null);
+    this.texts.set(key, same ? (built?.sql ?? '') : null);
+    if (same && built) shaped.add(built.params);
     return built;
   }
 

@@ -18,11 +18,23 @@ const DEFAULT_POOL = {
   connectionLimit: 10,
   timezone: 'Z',
   supportBigNumbers: true,
+  maxPreparedStatements: 128,
   charset: 'UTF8MB4',
   flags: ['-FOUND_ROWS', '-LOCAL_FILES'],
 };
 
 describe('resolveSettings', () => {
+  it('preparedStatements: off unless true; maxPreparedStatements bounds the per-connection cache', () => {
+    assert.equal(resolveSettings({}).preparedStatements, false);
+    assert.equal(resolveSettings({preparedStatements: true}).preparedStatements, true);
+    assert.equal(
+      resolveSettings({url: 'mysql://h/db?preparedStatements=true'}).preparedStatements,
+      true,
+    );
+    assert.equal(resolveSettings({maxPreparedStatements: 7}).pool.maxPreparedStatements, 7);
+    assert.equal(resolveSettings({}).pool.maxPreparedStatements, 128);
+  });
+
   it('defaults', () => {
     const r = resolveSettings({});
     assert.deepEqual(r.pool, DEFAULT_POOL);
@@ -437,6 +449,7 @@ describe('unknown settings', () => {
       acquireTimeout: 1,
       queryTimeout: 1,
       deadlockRetries: 1,
+      preparedStatements: true,
       replicas: [],
       nodes: [],
       replicaSelector: 'RR',
