@@ -75,7 +75,7 @@ export class Topology {
         cluster.add(`NODE${i}`, withIpIdentity({...node, ...base})),
       );
       this.client = cluster;
-      this.writer = cluster.of('NODE*', options.nodeSelector);
+      this.writer = readyNodes(cluster, cluster.of('NODE*', options.nodeSelector));
       this.cluster = undefined;
       this.replicaIds = [];
       return;
@@ -220,6 +220,52 @@ export class Topology {
     }
   }
 }
+
+/**
+ * The nodes of a Galera cluster, handing out connections only from nodes that take statements. A node that was down
+ * comes back into rotation after `restoreNodeTimeout` (mysql2's PoolCluster), and a restarted node accepts connections
+ * while it is still joining the cluster, but refuses every statement with 1047 until it is Synced (a full state
+ * transfer can take hours); with the ORDER selector every statement would go to it. So each new connection is checked
+ * once (`wsrep_ready`, one round trip), and a node that is not ready is taken out of rotation again, as a node that
+ * refuses connections is. A server without Galera (no wsrep_ready) counts as ready.
+ */
+function readyNodes(cluster: PoolCluster, nodes: ConnectionSource): ConnectionSource {
+  const checked = new WeakSet<PoolConnection>();
+  // mysql2's own way to take a node out of rotation for restoreNodeTimeout (what a refused connection does).
+  const internal = cluster as unknown as {
+    _getNode?: (id: string) => unknown;
+    _increaseErrorCount?: (node: unknown) => void;
+  };
+  const getConnection: ConnectionSource['getConnection'] = (cb) => {
+    nodes.getConnection((err, connection) => {
+      if (err || checked.has(connection)) return cb(err, connection);
+      const id = (connection as unknown as {_clusterId?: string})._clusterId;
+      const node =
+        id !== undefined && internal._increaseErrorCount ? internal._getNode?.(id) : undefined;
+      if (!node) return cb(null, connection);
+      const sql = "SHOW GLOBAL STATUS LIKE 'wsrep_ready'";
+      connection.query({sql, timeout: READY_PROBE_TIMEOUT_MS}, (qerr, rows) => {
+        const row = (rows as {Value?: unknown}[] | undefined)?.[0];
+        if (!qerr && (row === undefined || row.Value === 'ON')) {
+          checked.add(connection);
+          return cb(null, connection);
+        }
+        debug(
+          'node %s does not take statements (%s): out of rotation',
+          id,
+          qerr?.message ?? 'wsrep_ready OFF',
+        );
+        connection.destroy();
+        internal._increaseErrorCount?.call(cluster, node);
+        getConnection(cb);
+      });
+    });
+  };
+  return {getConnection};
+}
+
+/** How long the look at a new Galera connection's wsrep_ready may take. */
+const READY_PROBE_TIMEOUT_MS = 2000;
 
 /** How long a KILL QUERY may take when the statement it stops had no timeout of its own. */
 const KILL_TIMEOUT_MS = 5000;

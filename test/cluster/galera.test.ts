@@ -230,4 +230,67 @@ describe('cluster: Galera', function () {
     const extra = await Model.create({seq: seq + 1});
     assert.ok(Number(extra.id) > 0);
   });
+
+  it('a node that comes back while it is still joining gets no statement until it is Synced', async function () {
+    // Back in rotation 200 ms after a refused connection: node 1 is tried again and again while its IST runs, when it
+    // accepts connections but refuses statements (1047 WSREP has not yet prepared node for application use).
+    const ds = dataSource({restoreNodeTimeout: 200});
+    const name = 'galera_joiner';
+    const Model = ds.define(
+      name,
+      {id: {type: Number, id: true, generated: true}, seq: {type: Number, required: true}},
+      {mysql: {table: name}},
+    );
+    await ds.automigrate(name);
+    const portOf = async () => Number((await ds.execute('SELECT @@port AS port'))[0].port);
+    assert.equal(await portOf(), nodeAt(0).port);
+    await galera.kill(0);
+    await galera.waitForSize(2);
+
+    let running = true;
+    let seq = 0;
+    let calls = 0;
+    const failures: any[] = [];
+    const loop = async () => {
+      while (running) {
+        calls++;
+        try {
+          await Model.create({seq: ++seq});
+          await portOf();
+        } catch (err) {
+          failures.push(err);
+          await sleep(20);
+        }
+      }
+    };
+    const loops = [loop(), loop()];
+    const t0 = Date.now();
+    try {
+      await galera.rejoin(0);
+      await galera.waitForSize(3);
+    } finally {
+      running = false;
+      await Promise.all(loops);
+    }
+    if (verbose) {
+      console.log(
+        `    node 1 rejoined in ${Date.now() - t0} ms; ${calls} calls meanwhile, ${failures.length} failed ` +
+          `(${failures.map((e) => `${e?.code}/${e?.errno}`).join(', ')})`,
+      );
+    }
+    assert.deepEqual(
+      failures.filter((e) => e?.errno === 1047).map((e) => `${e.code}: ${e.message}`),
+      [],
+      'statements went to the joining node',
+    );
+    assert.ok(calls > 20, `only ${calls} calls while node 1 joined`);
+    // Synced, it takes statements again (ORDER: the first node that takes them).
+    const deadline = Date.now() + 5000;
+    let port = await portOf();
+    while (port !== nodeAt(0).port && Date.now() < deadline) {
+      await sleep(100);
+      port = await portOf();
+    }
+    assert.equal(port, nodeAt(0).port, 'node 1, Synced, is back in rotation');
+  });
 });
