@@ -256,6 +256,7 @@ export async function replicasTarget(): Promise<BankTarget> {
     return {
       name: 'MariaDB 10.11 primary + 2 replicas',
       faultKinds: REPLICAS_FAULT_KINDS,
+      readServers: replicas.map((r) => r.serverId),
       settings: {
         host: primary.host,
         port: primary.port,

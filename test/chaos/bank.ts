@@ -67,6 +67,11 @@ export interface BankTarget {
   readonly name: string;
   /** The kinds of fault it injects; the run injects each at least once. */
   readonly faultKinds: readonly string[];
+  /**
+   * The `@@server_id`s that reads outside transactions go to (the replicas), when not every server: most reads must
+   * be answered there (the writer takes them only while no replica is in rotation).
+   */
+  readonly readServers?: readonly number[];
   /** Where the data source connects (`host` and `port`, `replicas`, `nodes`...); the run adds login and timeouts. */
   readonly settings: Readonly<Record<string, unknown>>;
   /** Injects one fault of `kind` and returns what it did, for the schedule. */
@@ -754,6 +759,18 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       `${calls.length} calls`,
     );
 
+    if (tgt.readServers) {
+      const expected = new Set(tgt.readServers.map(String));
+      const counted = Object.values(reads.byServer).reduce((a, b) => a + b, 0);
+      const there = Object.entries(reads.byServer)
+        .filter(([server]) => expected.has(server))
+        .reduce((a, [, n]) => a + n, 0);
+      check(
+        `most reads outside transactions went to servers ${[...expected].join(', ')}`,
+        there * 2 > counted ? [] : [`${there} of ${counted}: ${JSON.stringify(reads.byServer)}`],
+        `${there} of ${counted} ledger counts`,
+      );
+    }
     check(
       'reads outside transactions saw the same total and a ledger that never shrank',
       readViolations,
