@@ -297,6 +297,8 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
 
   let target: BankTarget | undefined;
   let ds: juggler.DataSource | undefined;
+  /** The faults as they were injected (printed with an error that ends the run early). */
+  const schedule: string[] = [];
   try {
     target = await o.target();
     const tgt = target;
@@ -541,7 +543,6 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     // -------------------------------------------------------------------------------------------------------------
     const faults = Object.fromEntries(tgt.faultKinds.map((k) => [k, 0]));
     const faultDetails: Record<string, number> = {};
-    const schedule: string[] = [];
     /** Faults the target could not inject (or not undo): the run did not test what it says. */
     const injectFailures: string[] = [];
     const faultContext: FaultContext = {
@@ -574,8 +575,14 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       }
       // Back to a healthy network and every server.
       const healing = Date.now();
-      await tgt.heal();
-      const line = `+${((healing - t0) / 1000).toFixed(1)}s healed: every server back (${Date.now() - healing} ms)`;
+      let healed = 'every server back';
+      try {
+        await tgt.heal();
+      } catch (err) {
+        healed = `failed: ${(err as Error).message}`;
+        injectFailures.push(`heal: ${(err as Error).message}`);
+      }
+      const line = `+${((healing - t0) / 1000).toFixed(1)}s healed: ${healed} (${Date.now() - healing} ms)`;
       schedule.push(line);
       o.log(line);
     };
@@ -885,6 +892,12 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       ledgerRows: ledger.length,
       invariants,
     };
+  } catch (err) {
+    throw new Error(
+      `the bank run on ${target?.name ?? 'its target'} ended early: ${(err as Error).message}\n` +
+        `schedule:\n${schedule.map((s) => `  ${s}`).join('\n')}`,
+      {cause: err},
+    );
   } finally {
     try {
       if (ds) await within(ds.disconnect(), 10000);
