@@ -7,10 +7,7 @@
  * Run: npx mocha --timeout 120000 test/faults/ssl.test.ts
  */
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import {TestCertificates} from '../helpers/certificates';
 import {type PrivateServer, startPrivateServer} from '../helpers/private-server';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,85 +21,6 @@ const TLS_PASSWORD = 'tls-secret';
 /** Every connect attempt, good or bad, must settle within this. */
 const SETTLE_MS = 10000;
 const CONNECT_TIMEOUT_MS = 4000;
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, {cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000});
-}
-
-/** A self-signed CA: `<name>.pem` and `<name>-key.pem` in `dir`. */
-function makeCa(dir: string, name: string, cn: string): void {
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      `${name}-key.pem`,
-      '-out',
-      `${name}.pem`,
-    ],
-    dir,
-  );
-}
-
-/** `server-cert.pem` and `server-key.pem`, signed by the CA `ca`, for 127.0.0.1 (IP SAN) and localhost. */
-function makeServerCert(dir: string): void {
-  fs.writeFileSync(
-    path.join(dir, 'server-ext.cnf'),
-    [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '',
-    ].join('\n'),
-  );
-  openssl(
-    [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      'server-key.pem',
-      '-out',
-      'server.csr',
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca-key.pem',
-      '-set_serial',
-      '0x' + Date.now().toString(16),
-      '-sha256',
-      '-days',
-      '2',
-      '-extfile',
-      'server-ext.cnf',
-      '-out',
-      'server-cert.pem',
-    ],
-    dir,
-  );
-}
 
 /** Rejects when `promise` has not settled within `ms`: a hang is a failure of its own. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -134,7 +52,7 @@ function assertCertificateError(err: unknown, what: string): void {
 describe('faults: TLS to a private server', function () {
   this.timeout(60000);
   let server: PrivateServer | undefined;
-  let tmp: string | undefined;
+  let certs: TestCertificates | undefined;
   let caPem = '';
   let wrongCaPem = '';
   const dataSources: any[] = [];
@@ -142,18 +60,19 @@ describe('faults: TLS to a private server', function () {
 
   before(async function () {
     this.timeout(90000);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lbts-tls-'));
-    makeCa(tmp, 'ca', 'lbts throw-away test CA');
-    makeCa(tmp, 'wrong-ca', 'lbts unrelated test CA');
-    makeServerCert(tmp);
-    const pem = (file: string) => fs.readFileSync(path.join(tmp as string, file), 'utf8');
-    caPem = pem('ca.pem');
-    wrongCaPem = pem('wrong-ca.pem');
+    certs = new TestCertificates();
+    const ca = certs.authority('ca');
+    caPem = ca.cert;
+    wrongCaPem = certs.authority('wrong-ca').cert;
+    const serverCert = certs.issue('server', 'ca', ['IP:127.0.0.1', 'DNS:localhost']);
 
     // The certificates go into the server's own directory (inside its chroot, for MySQL 9.7 and MariaDB 11.8).
-    const certs = ['ca.pem', 'server-cert.pem', 'server-key.pem'];
     server = await startPrivateServer({
-      files: Object.fromEntries(certs.map((file) => [file, pem(file)])),
+      files: {
+        'ca.pem': ca.cert,
+        'server-cert.pem': serverCert.cert,
+        'server-key.pem': serverCert.key,
+      },
       options: (dir) => [
         `ssl-ca=${dir}/ca.pem`,
         `ssl-cert=${dir}/server-cert.pem`,
@@ -187,7 +106,7 @@ describe('faults: TLS to a private server', function () {
       try {
         if (server) await server.destroy();
       } finally {
-        if (tmp) fs.rmSync(tmp, {recursive: true, force: true});
+        certs?.remove();
       }
     }
   });
