@@ -13,7 +13,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
 import {startMySqlReplication} from './mysql-replication';
-import {exited, freePort, installDataDir, run} from './processes';
+import {
+  exited,
+  freePort,
+  installDataDir,
+  killOnExit,
+  type LiveDir,
+  run,
+  waitFor,
+} from './processes';
 import {connectRoot, queryOnce} from './root-client';
 import {inChroot, type ServerKind} from '../servers/kinds';
 
@@ -94,12 +102,6 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
 // Leftovers: everything still running when the test process exits is SIGKILLed by pid, and the dirs removed.
 // ---------------------------------------------------------------------------------------------------------------
 
-interface LiveDir {
-  dir: string;
-  pids: () => number[];
-}
-const live = new Set<LiveDir>();
-
 /** Pids of processes (other than this one) whose command line contains `needle`. */
 function pidsMentioning(needle: string): number[] {
   const found: number[] = [];
@@ -123,6 +125,9 @@ function pidsMentioning(needle: string): number[] {
   return found;
 }
 
+/** Topologies still alive: their servers, and every process that names their directory (SST helpers), die on exit. */
+const live = killOnExit(pidsMentioning);
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
@@ -140,49 +145,9 @@ const alive = (pid: number): boolean => {
   }
 };
 
-process.on('exit', () => {
-  for (const entry of live) {
-    for (const pid of entry.pids()) signal(pid, 'SIGKILL');
-    for (const pid of pidsMentioning(entry.dir)) signal(pid, 'SIGKILL');
-    try {
-      fs.rmSync(entry.dir, {recursive: true, force: true});
-    } catch {
-      // best effort
-    }
-  }
-});
-
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-/** Polls `check` every 100 ms until it returns true; throws with `what()` after `timeoutMs`. */
-async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: () => string,
-  abort?: () => string | undefined,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const aborted = abort?.();
-    if (aborted) throw new Error(aborted);
-    try {
-      if (await check()) return;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms: ${what()}` +
-          (last ? ` (last error: ${(last as Error).message})` : ''),
-      );
-    }
-    await sleep(100);
-  }
-}
 
 /** A temporary directory that the server's user (`mysql` when we are root) can enter, with an initialized template. */
 function makeBaseDir(prefix: string): {dir: string; user: string; template: string} {

@@ -16,7 +16,7 @@ import {type ChildProcess, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type {Connection as PromiseConnection} from 'mysql2/promise';
-import {exited, freePort, run} from './processes';
+import {exited, freePort, killOnExit, run, waitFor} from './processes';
 import {MYSQL_GTID_OPTIONS} from './mysql-replication';
 import {connectRoot, queryOnce} from './root-client';
 import {command, ensureInstalled, kind, serverPath, type ServerKind} from '../servers/kinds';
@@ -89,48 +89,7 @@ const JOIN_TIMEOUT_MS = 45000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Directories of groups still alive: SIGKILLed (by pid) and removed if the test process exits without destroy(). */
-const live = new Set<{dir: string; pids: () => number[]}>();
-process.on('exit', () => {
-  for (const entry of live) {
-    for (const pid of entry.pids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    try {
-      fs.rmSync(entry.dir, {recursive: true, force: true});
-    } catch {
-      // best effort
-    }
-  }
-});
-
-/** Polls `check` every 100 ms until it returns true; throws with `what()` after `timeoutMs`. */
-async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms: ${what()}` +
-          (last ? ` (last error: ${(last as Error).message})` : ''),
-      );
-    }
-    await sleep(100);
-  }
-}
+const live = killOnExit();
 
 class Member implements GroupMember {
   readonly host = '127.0.0.1' as const;

@@ -2,6 +2,7 @@
  * Process, port and data-directory helpers shared by the private-server and cluster test helpers.
  */
 import {type ChildProcess, execFile} from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 const handedOut = new Set<number>();
@@ -80,4 +81,69 @@ export async function installDataDir(datadir: string, user: string): Promise<voi
     ],
     INSTALL_TIMEOUT_MS,
   );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` every 100 ms until it returns true; throws with `what()` after `timeoutMs`, or at once with what
+ * `abort()` returns when it returns something (a process that exited, say).
+ */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: () => string,
+  abort?: () => string | undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const aborted = abort?.();
+    if (aborted) throw new Error(aborted);
+    try {
+      if (await check()) return;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms: ${what()}` +
+          (last ? ` (last error: ${(last as Error).message})` : ''),
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** A directory of private servers, and the pids to SIGKILL if the test process exits before it is destroyed. */
+export interface LiveDir {
+  dir: string;
+  pids: () => number[];
+}
+
+/**
+ * Directories of private servers still alive: on exit, their pids (and, with `alsoKill`, whatever else it finds for
+ * the directory) are SIGKILLed and the directories removed. Add an entry when a topology starts, delete it when it
+ * is destroyed.
+ */
+export function killOnExit(alsoKill: (dir: string) => number[] = () => []): Set<LiveDir> {
+  const live = new Set<LiveDir>();
+  process.on('exit', () => {
+    for (const entry of live) {
+      for (const pid of [...entry.pids(), ...alsoKill(entry.dir)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      try {
+        fs.rmSync(entry.dir, {recursive: true, force: true});
+      } catch {
+        // best effort
+      }
+    }
+  });
+  return live;
 }
