@@ -5,7 +5,8 @@
  * - serverTarget(kind): one private server behind the test suite's TCP proxy. Faults: KILL CONNECTION, KILL QUERY,
  *   a clean restart, kill -9 and a restart, and network faults (latency, stalled connections that never answer, a
  *   reset in the middle of a result, refused connections).
- * - replicasTarget(): a MariaDB primary with 2 replicas (`replicas`): reads outside transactions go to the replicas.
+ * - replicasTarget(kind): a MariaDB 10.11 or MySQL 9.7 primary with 2 GTID replicas (`replicas`): reads outside
+ *   transactions go to the replicas.
  *   Faults: kill -9 of a replica and its restart, a clean restart of a replica, KILL CONNECTION on the primary, a
  *   clean restart of the primary. Checked on the primary; the replicas, caught up, must hold the same data.
  * - galeraTarget(): a 3-node Galera cluster (`nodes`). Faults: kill -9 of a node and its rejoin (IST), KILL
@@ -229,7 +230,7 @@ export async function serverTarget(kind: ServerKind): Promise<BankTarget> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// MariaDB primary + 2 replicas
+// A primary + 2 replicas: MariaDB 10.11, or MySQL 9.7 (GTID async replication)
 // ---------------------------------------------------------------------------------------------------------------
 
 export const REPLICAS_FAULT_KINDS = [
@@ -239,9 +240,12 @@ export const REPLICAS_FAULT_KINDS = [
   'primary-restart',
 ] as const;
 
-/** A private MariaDB 10.11 primary with two GTID replicas; the data source reads from the replicas. */
-export async function replicasTarget(): Promise<BankTarget> {
-  const rep = await startReplication({replicas: 2, kind: serverKind('mariadb-10.11')});
+/** A private primary of `kindName` with two GTID replicas; the data source reads from the replicas. */
+export async function replicasTarget(
+  kindName: 'mariadb-10.11' | 'mysql-9.7' = 'mariadb-10.11',
+): Promise<BankTarget> {
+  const kind = serverKind(kindName);
+  const rep = await startReplication({replicas: 2, kind});
   try {
     const {primary, replicas} = rep;
     await createBank(primary);
@@ -254,7 +258,7 @@ export async function replicasTarget(): Promise<BankTarget> {
     };
 
     return {
-      name: 'MariaDB 10.11 primary + 2 replicas',
+      name: `${kindName === 'mysql-9.7' ? 'MySQL 9.7' : 'MariaDB 10.11'} primary + 2 replicas`,
       faultKinds: REPLICAS_FAULT_KINDS,
       readServers: replicas.map((r) => r.serverId),
       settings: {
@@ -497,7 +501,8 @@ export async function groupTarget(): Promise<BankTarget> {
 
 /** The topologies of bank-topologies.test.ts, by the names CHAOS_TOPOLOGIES takes. */
 export const TOPOLOGIES = {
-  replicas: replicasTarget,
+  replicas: () => replicasTarget('mariadb-10.11'),
+  'mysql-replicas': () => replicasTarget('mysql-9.7'),
   galera: galeraTarget,
   group: groupTarget,
 } as const;

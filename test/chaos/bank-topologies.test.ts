@@ -4,13 +4,14 @@
  *
  *   replicas  MariaDB 10.11 primary + 2 replicas (`replicas`): kill -9 and restarts of replicas, KILL CONNECTION on
  *             the primary, restarts of the primary; checked on the primary, the replicas must converge.
+ *   mysql-replicas  the same on MySQL 9.7 (GTID async replication), same faults and checks.
  *   galera    MariaDB 10.11 Galera, 3 nodes (`nodes`): kill -9 of a node and its rejoin, KILL CONNECTION; checked on
  *             a surviving node once the cluster is whole again, the others must converge.
  *   group     MySQL 9.7 Group Replication, 3 members (`nodes`, `cluster: 'group-replication'`): kill -9 of the primary
  *             (failover) and its rejoin, switchovers, KILL CONNECTION; checked on the primary of the end, every
  *             member must converge.
  *
- *   CHAOS_TOPOLOGIES=replicas,galera,group (the default)   CHAOS_SECONDS=25 (faults per topology)
+ *   CHAOS_TOPOLOGIES=replicas,mysql-replicas,galera,group (the default)   CHAOS_SECONDS=25 (faults per topology)
  *   CHAOS_SEED=<hex> (replays a fault schedule)            CHAOS_VERBOSE=1 (faults as they happen)
  *
  * Run: CHAOS_SECONDS=20 npx mocha --timeout 900000 test/chaos/bank-topologies.test.ts
