@@ -51,7 +51,8 @@ export function parseUrl(url: string): MySqlSettings {
   if (database) out.database = database;
   for (const [key, raw] of parsed.searchParams) {
     const rule = isSettingName(key) ? specOf(key).spec.query : undefined;
-    if (rule === 'number') out[key] = Number(raw);
+    // Text that is not a number stays text, for validateSettings to name it.
+    if (rule === 'number') out[key] = Number.isNaN(Number(raw)) ? raw : Number(raw);
     else if (rule === 'boolean') out[key] = raw === 'true' || raw === '1';
     else if (rule === 'ssl') out[key] = parseSslParam(raw);
     else out[key] = raw;

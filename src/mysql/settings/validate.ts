@@ -31,7 +31,11 @@ export function validateSettings(
     // Text kept as it is goes to a setting that takes text or is read leniently (dateStrings=DATE); only a closed
     // set of strings is checked. Converted values are checked as given at the top level.
     const problem =
-      typeof value === 'string' ? checkClosedSet(spec, value) : checkValue(spec, value);
+      typeof value !== 'string'
+        ? checkValue(spec, value)
+        : spec.query === 'number'
+          ? 'expected a number'
+          : checkClosedSet(spec, value);
     if (problem !== undefined) throw invalidSetting(invalidMessage(key, value, problem, true));
   }
 }
@@ -74,7 +78,7 @@ function isKind(kind: ValueKind, value: unknown): boolean {
 const KIND_TEXT: Readonly<Record<ValueKind, string>> = {
   string: 'a string',
   number: 'a number',
-  boolean: 'true or false',
+  boolean: 'a boolean',
   object: 'an object',
   array: 'a list',
   function: 'a function',
