@@ -175,10 +175,7 @@ export const JUGGLER_SETTINGS = {
     type: ['string'],
     values: ['nullify', 'throw', 'ignore'],
     to: 'juggler',
-    readme: {
-      type: "`'nullify'`, `'throw'`, `'ignore'`",
-      meaning: 'What an `undefined` in a `where` becomes.',
-    },
+    readme: {meaning: 'What an `undefined` in a `where` becomes.'},
   },
   prohibitHiddenPropertiesInQuery: {
     type: ['boolean'],
