@@ -150,7 +150,9 @@ export function charsetOf(name: string): string {
 
 /**
  * Turns data source settings into mysql2 pool options and the connector's own options. Pure: the input is never
- * modified, and only options mysql2 knows reach it (no "Ignoring invalid configuration option" warnings).
+ * modified, and only options mysql2 knows reach it (no "Ignoring invalid configuration option" warnings). The
+ * defaults, the settings passed as they are and the url's query conversions come from the settings table
+ * (table.ts); a value of the wrong kind is an `INVALID_SETTING` error (see `validateSettings`).
  */
 export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSettings {
   const fromUrl = typeof input.url === 'string' && input.url !== '' ? parseUrl(input.url) : {};

@@ -13,7 +13,7 @@ export function invalidSetting(message: string): SqlConnectorError {
  * strings if it has one; throws an `INVALID_SETTING` error (500) that names the setting, what it got and what it
  * takes. `undefined` and `null` are "not set"; a number may be a string of digits (`"3306"`), and an empty string
  * is a number not set (an unset environment variable). The values of `password` and `url` are never shown. Values
- * from the query of `url` (`fromUrl`, as {@link parseUrl} converts them) are all text: a number must convert, and a
+ * from the query of `url` (`fromUrl`, as `parseUrl` converts them) are all text: a number must convert, and a
  * closed set must hold the string. Unknown names are left to {@link findUnknownSettings}.
  */
 export function validateSettings(
