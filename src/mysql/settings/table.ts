@@ -53,11 +53,6 @@ type PassedAsIs = {
 
 const ROWS: Readonly<Record<MainSettingName, SettingSpec>> = SETTINGS;
 
-/** The row of a main name. */
-export function settingSpec(name: MainSettingName): SettingSpec {
-  return ROWS[name];
-}
-
 /** Main name of every alias: `hostname` → `host`. */
 const MAIN_NAME_OF: ReadonlyMap<string, MainSettingName> = new Map(
   (Object.keys(ROWS) as MainSettingName[]).flatMap((name) => [

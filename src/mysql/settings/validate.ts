@@ -1,6 +1,5 @@
 import {SqlConnectorError} from '../../sql-connector/errors';
-import {isSettingName, SETTING_NAMES, specOf} from './table';
-import type {SettingName} from './table';
+import {isSettingName, SETTING_NAMES, specOf, type SettingName} from './table';
 import type {MySqlSettings, SettingSpec, ValueKind} from './types';
 
 /** The error of a setting that cannot work (500: the data source is misconfigured, not the request). */
