@@ -70,7 +70,7 @@ export abstract class SqlConnector extends SqlStatementBuilder {
    * Upserts one row that has an id, in one atomic statement: inserts `fields` (they hold the id columns), or writes
    * them over the row with that `id` (`mode`: a patch, or the whole row); resolves to whether it inserted. A
    * collision on another unique key must fail, never change that other row. E.g. `INSERT ... ON CONFLICT (id) DO
-   * UPDATE SET ... RETURNING (xmax = 0) AS inserted`, or MySQL's `ON DUPLICATE KEY UPDATE` (src/mysql/upsert.ts).
+   * UPDATE SET ... RETURNING (xmax = 0) AS inserted`; the MySQL dialect's is in src/mysql/upsert.ts.
    */
   protected abstract upsertRow(
     mapping: ModelMapping,
@@ -155,7 +155,7 @@ export abstract class SqlConnector extends SqlStatementBuilder {
 
   /**
    * Raw SQL: `execute(sql, params, options, cb)`; `params` and `options` may be left out. Returns the driver's
-   * result (rows for a SELECT, `{affectedRows, insertId, ...}` otherwise). Values belong in `params`, never in `sql`.
+   * result (rows for a SELECT, its write summary otherwise). Values belong in `params`, never in `sql`.
    */
   execute(
     sql: string,
