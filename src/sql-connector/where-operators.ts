@@ -87,18 +87,21 @@ export interface WhereContext {
 export const TRUE = new ParameterizedSQL('1=1');
 export const FALSE = new ParameterizedSQL('1=0');
 
+/** An object literal (not an array, a Date, a RegExp or a class instance). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
 
+/** What a value is, for error messages: never the value itself. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
+/** `column=value`, or `column IS NULL` for a null value. */
 export function equals(columnSql: ParameterizedSQL, value: unknown): ParameterizedSQL {
   if (value === null || value === undefined) {
     return new ParameterizedSQL(`${columnSql.sql} IS NULL`, columnSql.params);
@@ -106,6 +109,7 @@ export function equals(columnSql: ParameterizedSQL, value: unknown): Parameteriz
   return ParameterizedSQL.join([columnSql, '=', asSql(value)], '');
 }
 
+/** A value as SQL: a parameter, unless it is SQL already (e.g. `POINT(?, ?)`). */
 export function asSql(value: unknown): ParameterizedSQL {
   return value instanceof ParameterizedSQL ? value : ParameterizedSQL.value(value);
 }
@@ -126,6 +130,7 @@ export function toFilterValue(
   }
 }
 
+/** A value compared with a value inside a JSON column: text or a number (booleans as text), or a Date. */
 export function toNestedValue(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
@@ -140,6 +145,7 @@ export function toNestedValue(value: unknown): unknown {
   );
 }
 
+/** The array an operator takes (`inq`, `nin`, `between`); anything else is a 400 error. */
 export function listOf(operator: string, value: unknown): unknown[] {
   if (!Array.isArray(value)) {
     throw new InvalidFilterError(
@@ -251,6 +257,7 @@ export function buildOperator(
   }
 }
 
+/** `column IN (?, ?)` (or NOT IN, per `keyword`). */
 export function inList(
   columnSql: ParameterizedSQL,
   keyword: string,

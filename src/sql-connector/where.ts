@@ -26,6 +26,7 @@ export {
 /** Bounds hostile input: a `where` nested deeper than this is rejected rather than recursed into. */
 const MAX_DEPTH = 32;
 
+/** The property types stored as JSON: a scalar compared with one means "contains" or "equals as JSON". */
 const JSON_TYPES = new Set(['object', 'array', 'any', 'json']);
 
 /**
