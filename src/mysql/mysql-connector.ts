@@ -12,7 +12,6 @@ import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
 import {InvalidFilterError, SqlConnectorError} from '../sql-connector/errors';
 import {buildProjection, type FieldList} from '../sql-connector/fields';
 import type {Filter, ModelData, Options, Where} from '../sql-connector/juggler-types';
-import type {JsonStep} from '../sql-connector/json-path';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
 import {isShaped} from '../sql-connector/statement-shapes';
@@ -22,9 +21,7 @@ import {
   type ColumnReader,
   type StatementIntent,
   type UpsertInfo,
-  type UpsertOutcome,
 } from '../sql-connector/sql-connector';
-import {duplicateEntryError} from './errors';
 import {acquire, queryOn, releaseOrDrop, runPooled} from './execution';
 import {Topology, type ConnectionSource} from './topology';
 import {
@@ -38,16 +35,9 @@ import {
   type AutoupdateOptions,
   type MigrationContext,
 } from './migration';
-import {
-  buildArrayContains,
-  buildJsonPath,
-  buildMySqlOperator,
-  buildSomeElement,
-  MYSQL_OPERATORS,
-} from './operators';
+import {MYSQL_WHERE_DIALECT} from './operators';
 import * as discovery from './discovery';
 import type {DiscoveryOptions as DOpts, DiscoveryRunner} from './discovery';
-import {buildOtherUniqueKeysCountQuery} from './information-schema';
 import {applyMySqlPagination} from './pagination';
 import {valueTypeRegistry} from './property-type';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from './server';
@@ -59,6 +49,7 @@ import {
 } from './settings';
 import {bindable, readsAlike} from './prepared';
 import {streamRows} from './stream';
+import {MySqlUpsert} from './upsert';
 import {withIpIdentity} from './tls';
 import {beginTransaction, endTransaction, holdLocksUntilEnd, query} from './transaction';
 import {
@@ -95,7 +86,7 @@ const LOCK_TIMEOUT_SECONDS = 30;
 export class MySQL extends SqlConnector {
   /** Juggler reads model and property metadata under `mysql`, as with the official connector. */
   readonly name = 'mysql';
-  override readonly extraOperators = MYSQL_OPERATORS;
+  protected override readonly whereDialect = MYSQL_WHERE_DIALECT;
   /** The settings as mysql2 receives them (no password in logs: see `toString`). */
   private readonly resolved: ResolvedSettings;
   private topology: Topology | undefined;
@@ -103,8 +94,16 @@ export class MySQL extends SqlConnector {
   private lastWriteAt = 0;
   private lagTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
-  /** Per table: whether it has a unique index besides PRIMARY (see hasOtherUniqueKeys). */
-  private readonly otherUniqueKeys = new Map<string, boolean>();
+  /** The upserts, and what they know of each table's unique keys (upsert.ts). */
+  private readonly upserts = new MySqlUpsert({
+    server: () => this.server,
+    run: (stmt, options) => this.run(stmt, options),
+    runSql: (sql, params, options) => this.runSql(sql, params, options),
+    getRows: (result) => this.getRows(result),
+    existsAsync: (model, id, options) => this.existsAsync(model, id, options),
+    cachedWrite: (model, kind, fields, build) => this.cachedWrite(model, kind, fields, build),
+    buildInsertRows: (mapping, columns, rows) => this.buildInsertRows(mapping, columns, rows),
+  });
   /** Statements running now, and who waits for them to finish (`disconnect`). */
   private inFlight = 0;
   private idle: (() => void) | undefined;
@@ -184,32 +183,6 @@ export class MySQL extends SqlConnector {
     return columnReader(column);
   }
 
-  override buildOperator(
-    column: ColumnMapping,
-    columnSql: ParameterizedSQL,
-    operator: string,
-    value: unknown,
-    operatorOptions: unknown,
-  ): ParameterizedSQL | undefined {
-    return buildMySqlOperator(column, columnSql, operator, value, operatorOptions);
-  }
-
-  override buildJsonPath(column: ColumnMapping, path: readonly string[]): ParameterizedSQL {
-    return buildJsonPath(column, path);
-  }
-
-  override buildArrayContains(column: ColumnMapping, value: unknown): ParameterizedSQL | undefined {
-    return buildArrayContains(column, value);
-  }
-
-  override buildSomeElement(
-    column: ColumnMapping,
-    steps: readonly JsonStep[],
-    test: (value: ParameterizedSQL) => ParameterizedSQL,
-  ): ParameterizedSQL {
-    return buildSomeElement(column, steps, test);
-  }
-
   /**
    * The connector's SELECTs: with `preparedStatements`, those whose where is plain comparisons of plain columns (a
    * checked shape, statement-shapes.ts) are marked for `executeSQL` to run them prepared (prepared.ts), unless the
@@ -279,72 +252,15 @@ export class MySQL extends SqlConnector {
     return Array.isArray(result) ? (result as Record<string, unknown>[]) : [];
   }
 
-  protected buildUpsert(
+  /** One `INSERT ... ON DUPLICATE KEY UPDATE`, checked for collisions on other unique keys (upsert.ts). */
+  protected upsertRow(
     mapping: ModelMapping,
+    id: unknown,
     fields: FieldList,
     _mode: 'patch' | 'replace',
-  ): ParameterizedSQL {
-    const guarded = this.hasOtherUniqueKeys(mapping);
-    // The guard and the server (UNKNOWN_SERVER until connected) decide the clause's form: both are in the cache key.
-    const form = `${guarded ? 'guarded' : 'plain'}-${this.server.insertRowAlias ? 'alias' : 'values'}`;
-    return this.cachedWrite(mapping.model, `upsert\0${form}`, fields, () =>
-      this.buildInsertRows(mapping, fields.columns, [fields.values]).append(
-        this.upsertClause(mapping, fields.columns, guarded),
-      ),
-    );
-  }
-
-  /**
-   * `[AS _lb_new] ON DUPLICATE KEY UPDATE ...`. With `guarded`, only the row that has this id is updated: when the
-   * insert collides on another unique key, the IF leaves that row unchanged, and the caller gets a duplicate-key
-   * error instead of a report about the wrong row. Without another unique key the only possible collision is on the
-   * id: a plain assignment is enough.
-   */
-  private upsertClause(
-    mapping: ModelMapping,
-    columns: readonly ColumnMapping[],
-    guarded: boolean,
-  ): string {
-    const alias = this.server.insertRowAlias ? '_lb_new' : undefined;
-    const incoming = (c: ColumnMapping) =>
-      alias ? `${alias}.${c.escaped}` : `VALUES(${c.escaped})`;
-    const sameId = mapping.ids
-      .map((c) => `${mapping.tableEscaped}.${c.escaped}<=>${incoming(c)}`)
-      .join(' AND ');
-    const assignments = columns
-      .filter((c) => !c.definition.id)
-      .map((c) =>
-        guarded
-          ? `${c.escaped}=IF(${sameId},${incoming(c)},${mapping.tableEscaped}.${c.escaped})`
-          : `${c.escaped}=${incoming(c)}`,
-      );
-    if (assignments.length === 0) {
-      const id = mapping.ids[0] as ColumnMapping;
-      assignments.push(`${id.escaped}=${mapping.tableEscaped}.${id.escaped}`);
-    }
-    return `${alias ? `AS ${alias} ` : ''}ON DUPLICATE KEY UPDATE ${assignments.join(',')}`;
-  }
-
-  protected override hasOtherUniqueKeys(mapping: ModelMapping): boolean {
-    // Unknown until read from the live table (see upsertAsync): assume there may be one.
-    return this.otherUniqueKeys.get(mapping.tableEscaped) ?? true;
-  }
-
-  /** Reads once per table whether it has a unique index besides PRIMARY (cleared by migrations). */
-  private async loadOtherUniqueKeys(mapping: ModelMapping): Promise<void> {
-    if (this.otherUniqueKeys.has(mapping.tableEscaped)) return;
-    const count = buildOtherUniqueKeysCountQuery(mapping);
-    const rows = this.getRows(await this.runSql(count.sql, count.params, {}));
-    this.otherUniqueKeys.set(mapping.tableEscaped, Number(rows[0]?.n ?? 1) > 0);
-  }
-
-  protected getUpsertOutcome(result: unknown): UpsertOutcome {
-    const affected = Number((result as ResultSetHeader).affectedRows ?? 0);
-    return affected === 1 ? 'inserted' : affected === 0 ? 'unchanged' : 'updated';
-  }
-
-  protected duplicateError(model: string): Error {
-    return duplicateEntryError(model);
+    options: Options,
+  ): Promise<boolean> {
+    return this.upserts.upsertRow(mapping, id, fields, options);
   }
 
   /**
@@ -358,7 +274,7 @@ export class MySQL extends SqlConnector {
     options: Options,
     mode: 'patch' | 'replace',
   ): Promise<[ModelData, UpsertInfo]> {
-    await this.loadOtherUniqueKeys(this.getModelMapping(model));
+    await this.upserts.loadOtherUniqueKeys(this.getModelMapping(model));
     try {
       return await super.upsertAsync(model, data, options, mode);
     } catch (err) {
@@ -821,7 +737,7 @@ export class MySQL extends SqlConnector {
     options: AutoupdateOptions = {},
   ): Promise<void> {
     // The keys may change: upserts read them again.
-    this.otherUniqueKeys.clear();
+    this.upserts.clear();
     const plan = await this.planAutoupdate(models, options);
     reportKeptColumns(this, plan.warnings);
     logMigration('autoupdate', plan.statements);
@@ -861,7 +777,7 @@ export class MySQL extends SqlConnector {
   }
 
   async automigrateAsync(models: string[] | string | undefined): Promise<void> {
-    this.otherUniqueKeys.clear();
+    this.upserts.clear();
     const plan = buildAutomigrate(this.mappingsOf(models), this.migrationContext());
     await this.withConnection({}, async (opts) => {
       // Foreign keys between the tables must not block the drops; the check is off on this connection only.

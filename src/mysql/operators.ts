@@ -2,6 +2,7 @@ import {InvalidFilterError} from '../sql-connector/errors';
 import type {JsonStep} from '../sql-connector/json-path';
 import type {ColumnMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import type {WhereDialect} from '../sql-connector/where';
 
 /*
  * MySQL's where operators beyond the standard comparisons. Every form here runs on MySQL 8 and MariaDB 10.6+ alike:
@@ -168,3 +169,15 @@ export function buildSomeElement(
     '',
   );
 }
+
+/**
+ * MySQL's part of the `where` builder (the connector's `whereDialect`): its own operators, case-insensitive LIKE and
+ * the JSON functions of nested paths.
+ */
+export const MYSQL_WHERE_DIALECT: WhereDialect = {
+  extraOperators: MYSQL_OPERATORS,
+  buildOperator: buildMySqlOperator,
+  buildJsonPath,
+  buildArrayContains,
+  buildSomeElement,
+};

@@ -6,7 +6,7 @@ const NO_LIMIT = '18446744073709551615';
 
 /**
  * `LIMIT ? OFFSET ?` after a SELECT, in MySQL's form: a page with an offset and no limit is limited to
- * {@link NO_LIMIT}. The MySQL override of `applyPagination`, and the pages of discovery's lists. Pure.
+ * {@link NO_LIMIT}. MySQL's `applyPagination` hook, and the pages of discovery's lists. Pure.
  *
  * ```ts
  * applyMySqlPagination(new ParameterizedSQL('SELECT 1'), {limit: undefined, offset: 5});

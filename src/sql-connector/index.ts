@@ -4,8 +4,8 @@ export {
   type ColumnReader,
   type StatementIntent,
   type UpsertInfo,
-  type UpsertOutcome,
 } from './sql-connector';
+export {SqlStatementBuilder} from './sql-statement-builder';
 export {
   EntityNotFoundError,
   InvalidFilterError,
@@ -16,7 +16,13 @@ export {
   isSqlConnectorError,
   type SqlConnectorErrorOptions,
 } from './errors';
-export {buildWhere, STANDARD_OPERATORS, type StandardOperator, type WhereDialect} from './where';
+export {
+  buildWhere,
+  STANDARD_OPERATORS,
+  type StandardOperator,
+  type WhereContext,
+  type WhereDialect,
+} from './where';
 export type {JsonStep} from './json-path';
 export {buildOrderBy} from './order-by';
 export {buildProjection, buildFieldList, type FieldList} from './fields';

@@ -60,7 +60,7 @@ function shapeOfProperty(definition: PropertyDefinition | undefined): Shape {
  * value is an array (`friends: [{name: String}]`, `tags: [String]`), the path goes through every element (`each`),
  * unless the next segment is an index (`friends.0.name`). Inside an untyped value (`Object`, `any`) nothing is known,
  * so every segment is a member (or an index when it is a number), as with a plain object. A segment with a lone UTF-16
- * surrogate is a 400 error: no JSON key has one, and MySQL rejects the path that would hold it.
+ * surrogate is a 400 error: no JSON key has one, and a JSON path that holds one is not valid text to send.
  *
  * ```ts
  * resolveJsonPath(friends, ['name']); // [{kind: 'each'}, {kind: 'member', name: 'name'}]

@@ -3,7 +3,7 @@
  * connector free of a runtime dependency on juggler and documents exactly which parts of it we rely on.
  */
 
-/** Per-connector metadata on a model or property, e.g. `mysql: {table: 'people'}` or `mysql: {columnName: 'FIRST'}`. */
+/** Per-connector metadata on a model or property, under the connector's name: `{table: 'people'}`, `{columnName: 'FIRST'}`. */
 export interface ConnectorMetadata {
   [key: string]: unknown;
   table?: string;

@@ -55,8 +55,8 @@ function nonEmptyString(value: unknown): string | undefined {
 }
 
 /**
- * Builds the mapping of a model: table and column names from the connector metadata (`mysql: {table}` on the
- * model, `mysql: {columnName}` on a property), escaped once with the dialect's `escapeName`.
+ * Builds the mapping of a model: table and column names from the connector metadata (`<connectorName>: {table}` on
+ * the model, `<connectorName>: {columnName}` on a property), escaped once with the dialect's `escapeName`.
  */
 export function buildModelMapping(
   model: string,

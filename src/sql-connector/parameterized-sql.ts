@@ -30,9 +30,9 @@ export type SqlFragment = string | ParameterizedSQL;
  * that the two agree. `append` and `join` return new values; there is deliberately no mutating `merge`.
  *
  * ```ts
- * const where = new ParameterizedSQL('`age` > ?', [18]);
- * const stmt = new ParameterizedSQL('SELECT * FROM `person`').append('WHERE', where);
- * // stmt.sql === 'SELECT * FROM `person` WHERE `age` > ?', stmt.params === [18]
+ * const where = new ParameterizedSQL('"age" > ?', [18]);
+ * const stmt = new ParameterizedSQL('SELECT * FROM "person"').append('WHERE', where);
+ * // stmt.sql === 'SELECT * FROM "person" WHERE "age" > ?', stmt.params === [18]
  * ```
  */
 export class ParameterizedSQL {

@@ -1,44 +1,14 @@
-import assert from 'node:assert';
 import {settleOrReturn, settleSpreadOrReturn, type Callback, type Callback2} from './callbacks';
-import {
-  EntityNotFoundError,
-  InvalidFilterError,
-  InvalidModelError,
-  InvalidTransactionError,
-  SqlConnectorError,
-} from './errors';
-import {buildFieldList, buildProjection, isComputed, type FieldList} from './fields';
-import type {
-  DataSourceLike,
-  Filter,
-  ModelData,
-  ModelDefinition,
-  ObserverMixin,
-  Options,
-  PropertyDefinition,
-  Where,
-} from './juggler-types';
-import {crossesArray, resolveJsonPath, type JsonStep} from './json-path';
-import {buildModelMapping, type ColumnMapping, type ModelMapping} from './model-mapping';
-import {buildDefaultOrderBy, buildOrderBy} from './order-by';
-import {readPage, type Page} from './pagination';
-import {ParameterizedSQL} from './parameterized-sql';
-import {
-  buildAssignments,
-  buildInsertRows,
-  chunkRows,
-  compileRowConverter,
-  hasSqlValue,
-  shapeOf,
-  type RowConverter,
-  idOf,
-  idWhere,
-  selectItem,
-  stableStringify,
-  type ColumnReader,
-} from './statements';
-import {ShapeCache, whereShape, type WhereShape} from './statement-shapes';
-import {buildWhere, equalityValues, type WhereDialect} from './where';
+import * as writes from './compound-writes';
+import {InvalidFilterError} from './errors';
+import {buildFieldList, buildProjection, type FieldList} from './fields';
+import type {DataSourceLike, Filter, ModelData, Options, Where} from './juggler-types';
+import type {ModelMapping} from './model-mapping';
+import {hasExecuteObservers, observeExecute} from './observers';
+import {checkTransaction, executeArgs, primary} from './options';
+import type {ParameterizedSQL} from './parameterized-sql';
+import {SqlStatementBuilder} from './sql-statement-builder';
+import {withId, type ColumnReader} from './statements';
 
 export type {ColumnReader};
 
@@ -48,75 +18,39 @@ export type {ColumnReader};
  */
 export type StatementIntent = 'read' | 'write';
 
-/** The outcome of an upsert statement, as the dialect reads it from the driver's result. */
-export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
-
 /** Juggler's third callback argument of the upsert family. */
 export interface UpsertInfo {
   isNewInstance: boolean;
 }
 
-/** How many times `upsertWithWhere` looks for the row again when another writer changed it under its feet. */
-const MAX_UPSERT_ATTEMPTS = 3;
-
-/** How many statement shapes {@link SqlConnector.cachedText} keeps before it starts over. */
-const MAX_CACHED_TEXTS = 512;
-
-/** The value converters of one projection (the columns that need one), compiled into one function. */
-interface CompiledReader {
-  readonly convert: RowConverter;
-}
-
 /**
- * The dialect-neutral base of a LoopBack SQL connector. It turns juggler's calls into parameterized SQL, runs them
- * through {@link SqlConnector.execute} (and so through the `before execute` / `after execute` observers), and maps
- * rows back to model data. A dialect supplies escaping, value conversion, pagination, upsert and the driver.
+ * The dialect-neutral base of a LoopBack SQL connector. It turns juggler's calls into parameterized SQL (with
+ * {@link SqlStatementBuilder}, which it extends, and the hooks of statement building there), runs them through the
+ * `execute` observers (observers.ts) and the dialect's driver, and maps rows back to model data. A dialect supplies
+ * the hooks below: the driver, result reading, upsert and locks.
  *
  * Each juggler entry point (`create`, `all`, ...) is a callback adapter with juggler's exact arity; the work is in
- * the matching `*Async` method, which is the override point.
+ * the matching `*Async` method, which is the override point. Calls of several statements are in compound-writes.ts.
  */
-export abstract class SqlConnector implements WhereDialect {
-  /** The connector name juggler reads model and property metadata under (`mysql: {...}`). */
-  abstract readonly name: string;
+export abstract class SqlConnector extends SqlStatementBuilder {
   /** Makes juggler JSON-encode Object/Array values in write data (`DataSource.isRelational`). */
   readonly relational = true;
   /** Enables juggler's `createAll` path. */
   readonly multiInsertSupported = true;
-  readonly extraOperators: ReadonlySet<string> = new Set();
   readonly settings: Readonly<Record<string, unknown>>;
   dataSource: DataSourceLike | undefined;
-  /** Filled by `define()`; juggler reads it too. */
-  readonly _models: Record<string, ModelDefinition> = {};
-  private readonly mappings = new Map<string, ModelMapping>();
-  private readonly readers = new Map<string, CompiledReader>();
-  /** The readers of each model's full projection, keyed by its column array (see mapRows). */
-  private readonly fullReaders = new WeakMap<readonly ColumnMapping[], CompiledReader>();
-  /** SQL texts that depend only on a model and a shape (see {@link cachedText}). */
-  private readonly texts = new Map<string, string>();
-  /** Texts of statements whose where is a few plain comparisons, by shape (statement-shapes.ts). */
-  private readonly shapes = new ShapeCache();
+  /** This connector's hooks as the compound writes call them (see {@link writeHooks}). */
+  private boundWriteHooks: writes.WriteHost | undefined;
 
   constructor(settings: Readonly<Record<string, unknown>>) {
+    super();
     this.settings = settings;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Dialect hooks
+  // Dialect hooks (and those of statement building in SqlStatementBuilder)
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** Quotes an identifier (table, column, schema). Pure. */
-  abstract escapeName(name: string): string;
-  /** The stored form of a property value: a driver value, or SQL such as `POINT(?, ?)`. Throws a 400 error. */
-  abstract toColumnValue(column: ColumnMapping, value: unknown): unknown;
-  /**
-   * The form of a value written to its column (INSERT, UPDATE); `toColumnValue` serves `where` values. A dialect may
-   * be stricter here: a where may compare a column with a value it could not store (a 422 error in a write).
-   */
-  protected toWriteValue(column: ColumnMapping, value: unknown): unknown {
-    return this.toColumnValue(column, value);
-  }
-  /** A converter for values read from a column, or undefined when the driver's value is already right. */
-  protected abstract columnReader(column: ColumnMapping): ColumnReader | undefined;
   /** Runs one statement on the connection `options` calls for (a transaction's, or the pool's). */
   protected abstract executeSQL(
     sql: string,
@@ -132,14 +66,19 @@ export abstract class SqlConnector implements WhereDialect {
   protected abstract getAffectedCount(result: unknown): number;
   /** The rows of a SELECT. */
   protected abstract getRows(result: unknown): Record<string, unknown>[];
-  /** An INSERT that updates the row with the same id instead of failing. */
-  protected abstract buildUpsert(
+  /**
+   * Upserts one row that has an id, in one atomic statement: inserts `fields` (they hold the id columns), or writes
+   * them over the row with that `id` (`mode`: a patch, or the whole row); resolves to whether it inserted. A
+   * collision on another unique key must fail, never change that other row. E.g. `INSERT ... ON CONFLICT (id) DO
+   * UPDATE SET ... RETURNING (xmax = 0) AS inserted`; the MySQL dialect's is in src/mysql/upsert.ts.
+   */
+  protected abstract upsertRow(
     mapping: ModelMapping,
+    id: unknown,
     fields: FieldList,
     mode: 'patch' | 'replace',
-  ): ParameterizedSQL;
-  /** Reads an upsert's result. */
-  protected abstract getUpsertOutcome(result: unknown): UpsertOutcome;
+    options: Options,
+  ): Promise<boolean>;
   /**
    * Runs `work` while holding an exclusive lock named `key`, with every statement of `work` on one connection
    * (the options passed to `work`). Used to make `findOrCreate` and `upsertWithWhere` atomic.
@@ -149,139 +88,17 @@ export abstract class SqlConnector implements WhereDialect {
     options: Options,
     work: (options: Options) => Promise<T>,
   ): Promise<T>;
-
-  /** Extra operators of the dialect (`regexp`, case-insensitive `like`, ...). Undefined makes the operator a 400. */
-  buildOperator(
-    _column: ColumnMapping,
-    _columnSql: ParameterizedSQL,
-    _operator: string,
-    _value: unknown,
-    _operatorOptions: unknown,
-  ): ParameterizedSQL | undefined {
-    return undefined;
-  }
-
-  /** SQL reading a path inside a JSON/Object column as text; undefined when the dialect has no JSON functions. */
-  buildJsonPath(_column: ColumnMapping, _path: readonly string[]): ParameterizedSQL | undefined {
-    return undefined;
-  }
-
-  /** SQL testing whether a JSON array column contains a value; undefined when the dialect cannot. */
-  buildArrayContains(_column: ColumnMapping, _value: unknown): ParameterizedSQL | undefined {
-    return undefined;
-  }
-
-  /**
-   * SQL that is true when some value a path through arrays reaches passes `test` (see `WhereDialect`); undefined when
-   * the dialect has no JSON functions.
-   */
-  buildSomeElement(
-    _column: ColumnMapping,
-    _steps: readonly JsonStep[],
-    _test: (value: ParameterizedSQL) => ParameterizedSQL,
-  ): ParameterizedSQL | undefined {
-    return undefined;
-  }
-
-  /** Appends pagination to a SELECT. The default is `LIMIT ? OFFSET ?`. */
-  protected applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {
-    if (page.limit === undefined && page.offset === undefined) return stmt;
-    const limit = page.limit === undefined ? 'ALL' : ParameterizedSQL.value(page.limit);
-    return page.offset === undefined
-      ? stmt.append('LIMIT', limit)
-      : stmt.append('LIMIT', limit, 'OFFSET', ParameterizedSQL.value(page.offset));
-  }
-
   /** Turns the builders' `?` placeholders into the driver's syntax. The default keeps `?`. */
   protected render(stmt: ParameterizedSQL): {sql: string; params: readonly unknown[]} {
     return stmt;
   }
-
   /** Most parameters in one statement (`createAll` splits its INSERTs to stay under it). */
   protected maxStatementParams(): number {
     return 65535;
   }
-
   /** Most bytes of one statement, estimated from its values (`createAll` splits its INSERTs to stay under it). */
   protected maxStatementBytes(): number {
     return 1 << 20;
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Models
-  // ---------------------------------------------------------------------------------------------------------------
-
-  /** Juggler: registers a model. */
-  define(definition: ModelDefinition): void {
-    const name = definition.model.modelName;
-    assert(typeof name === 'string', 'define() needs a model with a modelName');
-    this._models[name] = definition;
-    this.forget(name);
-  }
-
-  /** Juggler: adds or changes one property of a registered model. */
-  defineProperty(model: string, property: string, definition: PropertyDefinition): void {
-    const def = this._models[model];
-    if (!def) throw new InvalidModelError(`Model ${model} is not defined on this data source`);
-    def.properties[property] = definition;
-    this.forget(model);
-  }
-
-  /** The mapping of a model, built once per definition. */
-  getModelMapping(model: string): ModelMapping {
-    let mapping = this.mappings.get(model);
-    if (!mapping) {
-      const definition = this._models[model];
-      if (!definition)
-        throw new InvalidModelError(`Model ${model} is not defined on this data source`);
-      mapping = buildModelMapping(model, definition, this.name, (n) => this.escapeName(n));
-      this.mappings.set(model, mapping);
-    }
-    return mapping;
-  }
-
-  getModelDefinition(model: string): ModelDefinition | undefined {
-    return this._models[model];
-  }
-
-  private forget(model: string): void {
-    this.mappings.delete(model);
-    for (const cache of [this.readers, this.texts])
-      for (const key of cache.keys()) if (key.startsWith(`${model}\0`)) cache.delete(key);
-    this.shapes.forget(model);
-  }
-
-  /**
-   * The SQL text of a statement whose text depends only on the model and `shape` (a column list, say), built by
-   * `build` the first time and reused afterwards: single-row writes send the same few texts over and over, and
-   * rebuilding them was a measurable share of each call. Bounded: past {@link MAX_CACHED_TEXTS} shapes the cache
-   * starts over.
-   */
-  protected cachedText(model: string, shape: string, build: () => string): string {
-    const key = `${model}\0${shape}`;
-    let text = this.texts.get(key);
-    if (text === undefined) {
-      text = build();
-      if (this.texts.size >= MAX_CACHED_TEXTS) this.texts.clear();
-      this.texts.set(key, text);
-    }
-    return text;
-  }
-
-  /**
-   * A write of `fields` whose text depends only on the model, `kind` and the column list: built by `build` the first
-   * time, then the cached text with this call's values. A value that is SQL (e.g. `POINT(?, ?)`) changes the text, so
-   * such a statement is always built.
-   */
-  protected cachedWrite(
-    model: string,
-    kind: string,
-    fields: FieldList,
-    build: () => ParameterizedSQL,
-  ): ParameterizedSQL {
-    if (hasSqlValue(fields.values)) return build();
-    const text = this.cachedText(model, `${kind}\0${shapeOf(fields)}`, () => build().sql);
-    return new ParameterizedSQL(text, fields.values);
   }
 
   getTypes(): string[] {
@@ -297,186 +114,10 @@ export abstract class SqlConnector implements WhereDialect {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Pure statement builders
-  // ---------------------------------------------------------------------------------------------------------------
-
-  /** The condition of a `where`, or undefined for an empty one. */
-  buildWhere(model: string, where: unknown): ParameterizedSQL | undefined {
-    const mapping = this.getModelMapping(model);
-    const shape = this.whereShape(mapping, where);
-    if (!shape) return buildWhere(this, mapping, where);
-    return this.shapes.statement(`${model}\0where\0${shape.key}`, shape.params, () =>
-      buildWhere(this, mapping, where),
-    );
-  }
-
-  /** The shape of a where of plain comparisons (statement-shapes.ts); none (`{}`) for an absent one. */
-  private whereShape(mapping: ModelMapping, where: unknown): WhereShape | undefined {
-    if (where === undefined || where === null) return {key: '', params: []};
-    return whereShape(mapping, where, (c, v) => this.toColumnValue(c, v));
-  }
-
-  buildSelect(
-    model: string,
-    filter: Filter,
-    columns = buildProjection(this.getModelMapping(model), filter.fields),
-  ) {
-    const mapping = this.getModelMapping(model);
-    const page = readPage(filter);
-    // The full projection, an order of property names and a where of plain comparisons: one text per shape, with
-    // limit and offset as parameters (checked on the first build, see statement-shapes.ts).
-    const order = filter.order;
-    const orderKey =
-      order === undefined || order === null
-        ? ''
-        : typeof order === 'string'
-          ? order
-          : Array.isArray(order) && order.every((o) => typeof o === 'string')
-            ? order.join('\0,')
-            : undefined;
-    const shape =
-      columns === mapping.columns && orderKey !== undefined
-        ? this.whereShape(mapping, filter.where)
-        : undefined;
-    if (shape) {
-      const params = shape.params.slice();
-      if (page.limit !== undefined) params.push(page.limit);
-      if (page.offset !== undefined) params.push(page.offset);
-      const key = `${model}\0select\0${shape.key}\0${orderKey}\0${page.limit !== undefined}\0${page.offset !== undefined}`;
-      return this.shapes.statement(key, params, () =>
-        this.buildSelectOf(mapping, filter, columns, page),
-      ) as ParameterizedSQL;
-    }
-    return this.buildSelectOf(mapping, filter, columns, page);
-  }
-
-  /** `buildSelect` by the general builders. */
-  private buildSelectOf(
-    mapping: ModelMapping,
-    filter: Filter,
-    columns: readonly ColumnMapping[],
-    page: Page,
-  ): ParameterizedSQL {
-    const model = mapping.model;
-    const where = this.buildWhere(model, filter.where);
-    const orderBy =
-      buildOrderBy(mapping, filter.order, (p) => this.resolveOrderColumn(mapping, p)) ??
-      buildDefaultOrderBy(mapping);
-    const stmt = new ParameterizedSQL(this.selectHead(mapping, columns)).append(
-      where ? ParameterizedSQL.join(['WHERE', where]) : '',
-      orderBy ? ParameterizedSQL.join(['ORDER BY', orderBy]) : '',
-    );
-    return this.applyPagination(stmt, page);
-  }
-
-  /** `SELECT <columns> FROM <table>`; built once for the model's full projection, the usual one. */
-  private selectHead(mapping: ModelMapping, columns: readonly ColumnMapping[]): string {
-    const build = () =>
-      `SELECT ${columns.map((c) => selectItem(c, (n) => this.escapeName(n))).join(',')} FROM ${mapping.tableEscaped}`;
-    return columns === mapping.columns ? this.cachedText(mapping.model, 'select', build) : build();
-  }
-
-  private resolveOrderColumn(
-    mapping: ModelMapping,
-    property: string,
-  ): ParameterizedSQL | undefined {
-    const column = mapping.byProperty.get(property);
-    if (column) return new ParameterizedSQL(column.escaped);
-    const [head, ...path] = property.split('.');
-    const root = head === undefined ? undefined : mapping.byProperty.get(head);
-    if (!root || path.length === 0 || path.some((p) => p === '')) return undefined;
-    if (!['object', 'array', 'any', 'json'].includes(root.type)) return undefined;
-    if (crossesArray(resolveJsonPath(root, path))) {
-      throw new InvalidFilterError(
-        `Invalid order: "${property}" goes through an array, which has no one value to sort by; ` +
-          'pick one element by its index (as in "friends.0.name")',
-      );
-    }
-    return this.buildJsonPath(root, path);
-  }
-
-  buildCount(model: string, where: Where | undefined): ParameterizedSQL {
-    const mapping = this.getModelMapping(model);
-    const shape = this.whereShape(mapping, where);
-    if (shape) {
-      return this.shapes.statement(`${model}\0count\0${shape.key}`, shape.params, () =>
-        this.buildCountOf(mapping, where),
-      ) as ParameterizedSQL;
-    }
-    return this.buildCountOf(mapping, where);
-  }
-
-  private buildCountOf(mapping: ModelMapping, where: Where | undefined): ParameterizedSQL {
-    const model = mapping.model;
-    const condition = this.buildWhere(model, where);
-    return new ParameterizedSQL(`SELECT COUNT(*) AS cnt FROM ${mapping.tableEscaped}`).append(
-      condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
-    );
-  }
-
-  buildInsert(model: string, data: ModelData): ParameterizedSQL {
-    const mapping = this.getModelMapping(model);
-    const fields = buildFieldList(mapping, data, {mode: 'patch', excludeIds: false}, (c, v) =>
-      this.toWriteValue(c, v),
-    );
-    return this.cachedWrite(model, 'insert', fields, () =>
-      this.buildInsertRows(mapping, fields.columns, [fields.values]),
-    );
-  }
-
-  /** `INSERT INTO t (c1, c2) VALUES (?, ?), (?, ?)`; a row of SQL values (e.g. `POINT(?, ?)`) is spliced in. */
-  protected buildInsertRows(
-    mapping: ModelMapping,
-    columns: readonly ColumnMapping[],
-    rows: readonly (readonly unknown[])[],
-  ): ParameterizedSQL {
-    return buildInsertRows(mapping, columns, rows);
-  }
-
-  buildUpdate(
-    model: string,
-    where: Where | undefined,
-    data: ModelData,
-    mode: 'patch' | 'replace',
-  ): ParameterizedSQL | undefined {
-    const mapping = this.getModelMapping(model);
-    const fields = buildFieldList(mapping, data, {mode, excludeIds: true}, (c, v) =>
-      this.toWriteValue(c, v),
-    );
-    const condition = this.buildWhere(model, where);
-    if (fields.columns.length === 0) return undefined;
-    return new ParameterizedSQL(`UPDATE ${mapping.tableEscaped} SET`).append(
-      buildAssignments(fields),
-      condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
-    );
-  }
-
-  buildDelete(model: string, where: Where | undefined): ParameterizedSQL {
-    const mapping = this.getModelMapping(model);
-    const condition = this.buildWhere(model, where);
-    return new ParameterizedSQL(`DELETE FROM ${mapping.tableEscaped}`).append(
-      condition ? ParameterizedSQL.join(['WHERE', condition]) : '',
-    );
-  }
-
-  /** The `where` selecting one row by id; composite ids take an object of id values. */
-  protected idWhere(model: string, id: unknown): Where {
-    return idWhere(this.getModelMapping(model), id);
-  }
-
-  /** The id value of model data: a scalar, or an object for composite ids; undefined when incomplete. */
-  protected idOf(mapping: ModelMapping, data: ModelData): unknown {
-    return idOf(mapping, data);
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
   // Execution
   // ---------------------------------------------------------------------------------------------------------------
 
-  /**
-   * Runs a statement through the `execute` observers (`before execute` / `after execute`), which may rewrite the SQL
-   * and parameters, and returns the driver's result.
-   */
+  /** Renders a statement and runs it through the `execute` observers; returns the driver's result. */
   protected run(
     stmt: ParameterizedSQL,
     options: Options,
@@ -494,64 +135,27 @@ export abstract class SqlConnector implements WhereDialect {
     }
   }
 
-  /** Runs SQL text that is already in the driver's syntax through the `execute` observers. */
+  /** Runs SQL text that is already in the driver's syntax through the `execute` observers (observers.ts). */
   protected runSql(
     sql: string,
     params: readonly unknown[],
     options: Options,
     intent: StatementIntent = 'write',
   ): Promise<unknown> {
-    const observers = this as unknown as Partial<ObserverMixin> & {
-      _observers?: Record<string, unknown[]>;
-    };
-    const registered = observers._observers;
-    const observed =
-      typeof observers.notifyObserversAround === 'function' &&
-      !!registered &&
-      ((registered['before execute']?.length ?? 0) > 0 ||
-        (registered['after execute']?.length ?? 0) > 0);
-    if (!observed) return this.executeSQL(sql, params, options, intent);
-    return new Promise((resolve, reject) => {
-      const context = {req: {sql, params}, options, res: undefined as unknown};
-      (observers.notifyObserversAround as ObserverMixin['notifyObserversAround'])(
-        'execute',
-        context,
-        (ctx, done) => {
-          const c = ctx as typeof context;
-          this.executeSQL(c.req.sql, c.req.params, options, intent).then(
-            (res) => {
-              c.res = res;
-              done(null, c);
-            },
-            (err: Error) => done(err),
-          );
-        },
-        (err, ctx) =>
-          err ? reject(err) : resolve((ctx as typeof context | undefined)?.res ?? context.res),
-      );
-    });
+    if (!hasExecuteObservers(this)) return this.executeSQL(sql, params, options, intent);
+    return observeExecute(this, sql, params, options, (s, p) =>
+      this.executeSQL(s, p, options, intent),
+    );
   }
 
   /** A transaction in `options` must be one of this connector's, and still active. */
   protected checkTransaction(options: Options | undefined): void {
-    const tx = options?.transaction;
-    if (tx === undefined || tx === null) return;
-    if (typeof tx !== 'object')
-      throw new InvalidTransactionError('options.transaction is not a transaction');
-    if (tx.connector !== this) {
-      throw new InvalidTransactionError(
-        'options.transaction belongs to another connector or data source',
-      );
-    }
-    if (!tx.connection)
-      throw new InvalidTransactionError(
-        'options.transaction has already been committed or rolled back',
-      );
+    checkTransaction(this, options);
   }
 
   /**
    * Raw SQL: `execute(sql, params, options, cb)`; `params` and `options` may be left out. Returns the driver's
-   * result (rows for a SELECT, `{affectedRows, insertId, ...}` otherwise). Values belong in `params`, never in `sql`.
+   * result (rows for a SELECT, its write summary otherwise). Values belong in `params`, never in `sql`.
    */
   execute(
     sql: string,
@@ -559,11 +163,7 @@ export abstract class SqlConnector implements WhereDialect {
     options?: unknown,
     callback?: unknown,
   ): Promise<unknown> | undefined {
-    const args = [params, options, callback];
-    let cb: Callback<unknown> | undefined;
-    while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
-    if (typeof args[args.length - 1] === 'function') cb = args.pop() as Callback<unknown>;
-    const [p, o] = args;
+    const {params: p, options: o, cb} = executeArgs(params, options, callback);
     const work = (async () => {
       if (typeof sql !== 'string' || sql.trim() === '')
         throw new InvalidFilterError('execute() needs an SQL string');
@@ -595,60 +195,9 @@ export abstract class SqlConnector implements WhereDialect {
     return settleOrReturn(this.createAllAsync(model, data, options), cb);
   }
 
-  async createAllAsync(model: string, data: ModelData[], options: Options): Promise<ModelData[]> {
-    if (!Array.isArray(data))
-      throw new InvalidFilterError('createAll() takes an array of model data');
-    const mapping = this.getModelMapping(model);
-    const out = data.map((d) => ({...d}));
-    if (out.length === 0) return out;
-    // One column list for every row: the properties any row gives, NULL for the others (most lists are settled by
-    // the first row).
-    const columns = mapping.columns.filter(
-      (c) => !isComputed(c) && out.some((d) => d[c.property] !== undefined),
-    );
-    const idColumn = mapping.ids.length === 1 ? (mapping.ids[0] as ColumnMapping) : undefined;
-    // Generated ids are only predictable for rows that all leave the id out, so the two kinds go in separate statements.
-    const withId: number[] = [];
-    const withoutId: number[] = [];
-    out.forEach((d, i) =>
-      (idColumn && (d[idColumn.property] === undefined || d[idColumn.property] === null)
-        ? withoutId
-        : withId
-      ).push(i),
-    );
-    const insertColumnsFor = (indexes: number[]) =>
-      indexes === withoutId && idColumn ? columns.filter((c) => c !== idColumn) : columns;
-    for (const group of [withId, withoutId]) {
-      if (group.length === 0) continue;
-      const cols = insertColumnsFor(group);
-      for (const chunk of chunkRows(
-        group.map((i) => this.insertRow(out[i] as ModelData, cols)),
-        this.maxStatementParams(),
-        this.maxStatementBytes(),
-      )) {
-        const result = await this.run(this.buildInsertRows(mapping, cols, chunk.rows), options);
-        if (group === withoutId && idColumn) {
-          const ids = this.getInsertedIds(result, chunk.rows.length);
-          // A new object with the id first, rather than adding the id to the copy: V8 adds a property to an object
-          // made by spreading slowly (about 1 us each, measured), and a createAll does it for every row.
-          if (ids)
-            ids.forEach((id, k) => {
-              const i = group[chunk.start + k] as number;
-              out[i] = {[idColumn.property]: id, ...out[i]};
-            });
-        }
-      }
-    }
-    return out;
-  }
-
-  private insertRow(data: ModelData, columns: readonly ColumnMapping[]): unknown[] {
-    const values: unknown[] = [];
-    for (const c of columns) {
-      const v = data[c.property];
-      values.push(v === undefined || v === null ? null : this.toWriteValue(c, v));
-    }
-    return values;
+  /** Multi-row INSERTs under the statement limits; the rows with their ids, in order (compound-writes.ts). */
+  createAllAsync(model: string, data: ModelData[], options: Options): Promise<ModelData[]> {
+    return writes.createAll(this.writeHooks(), model, data, options);
   }
 
   all(model: string, filter: Filter, options: Options, cb?: Callback<ModelData[]>) {
@@ -665,45 +214,13 @@ export abstract class SqlConnector implements WhereDialect {
     return rows;
   }
 
-  private include(
-    mapping: ModelMapping,
-    rows: ModelData[],
-    include: unknown,
-    options: Options,
-  ): Promise<void> {
+  /** Juggler's `include` of related models, which the connector resolves (juggler-contract.md 4.2). */
+  private include(mapping: ModelMapping, rows: ModelData[], include: unknown, options: Options) {
     const modelClass = mapping.definition.model;
     if (typeof modelClass.include !== 'function') return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       modelClass.include?.(rows, include, options, (err) => (err ? reject(err) : resolve()));
     });
-  }
-
-  /** Turns driver rows (keyed by property, see selectItem) into model data, with one compiled reader per projection. */
-  protected mapRows(
-    mapping: ModelMapping,
-    columns: readonly ColumnMapping[],
-    rows: Record<string, unknown>[],
-  ): ModelData[] {
-    // The full projection (no `fields`) is looked up by its array, which lives as long as the model's mapping;
-    // other projections by their property names.
-    const key =
-      columns === mapping.columns
-        ? undefined
-        : `${mapping.model}\0${columns.map((c) => c.property).join('\0')}`;
-    let reader = key === undefined ? this.fullReaders.get(columns) : this.readers.get(key);
-    if (!reader) {
-      const converters: (readonly [string, ColumnReader])[] = [];
-      for (const c of columns) {
-        const read = this.columnReader(c);
-        if (read) converters.push([c.property, read]);
-      }
-      reader = {convert: compileRowConverter(converters)};
-      if (key === undefined) this.fullReaders.set(columns, reader);
-      else this.readers.set(key, reader);
-    }
-    // The driver's rows are fresh plain objects keyed by property (see selectItem): convert them in place rather
-    // than copying every row, which matters for large results.
-    return reader.convert(rows);
   }
 
   /** The legacy `find(model, id)` of SQL connectors: the row with the id, or null. */
@@ -743,24 +260,12 @@ export abstract class SqlConnector implements WhereDialect {
     return rows.length > 0;
   }
 
-  update(
-    model: string,
-    where: Where,
-    data: ModelData,
-    options: Options,
-    cb?: Callback<{count: number}>,
-  ) {
+  update(model: string, where: Where, data: ModelData, options: Options, cb?: Callback<Count>) {
     return settleOrReturn(this.updateAsync(model, where, data, options), cb);
   }
 
   /** Juggler calls `update` for `updateAll`; both names work. */
-  updateAll(
-    model: string,
-    where: Where,
-    data: ModelData,
-    options: Options,
-    cb?: Callback<{count: number}>,
-  ) {
+  updateAll(model: string, where: Where, data: ModelData, options: Options, cb?: Callback<Count>) {
     return settleOrReturn(this.updateAsync(model, where, data, options), cb);
   }
 
@@ -769,7 +274,7 @@ export abstract class SqlConnector implements WhereDialect {
     where: Where,
     data: ModelData,
     options: Options,
-  ): Promise<{count: number}> {
+  ): Promise<Count> {
     const stmt = this.buildUpdate(model, where, data ?? {}, 'patch');
     // Nothing to set: report how many rows the where matches, without sending an empty UPDATE.
     if (!stmt) return {count: await this.countAsync(model, where, primary(options))};
@@ -777,86 +282,56 @@ export abstract class SqlConnector implements WhereDialect {
     return {count: this.getAffectedCount(result)};
   }
 
-  destroyAll(model: string, where: Where, options: Options, cb?: Callback<{count: number}>) {
+  destroyAll(model: string, where: Where, options: Options, cb?: Callback<Count>) {
     return settleOrReturn(this.destroyAllAsync(model, where, options), cb);
   }
 
-  async destroyAllAsync(model: string, where: Where, options: Options): Promise<{count: number}> {
+  async destroyAllAsync(model: string, where: Where, options: Options): Promise<Count> {
     const result = await this.run(this.buildDelete(model, where), options);
     return {count: this.getAffectedCount(result)};
   }
 
-  destroy(model: string, id: unknown, options: Options, cb?: Callback<{count: number}>) {
+  destroy(model: string, id: unknown, options: Options, cb?: Callback<Count>) {
     return settleOrReturn(this.destroyAsync(model, id, options), cb);
   }
 
-  async destroyAsync(model: string, id: unknown, options: Options): Promise<{count: number}> {
+  async destroyAsync(model: string, id: unknown, options: Options): Promise<Count> {
     return this.destroyAllAsync(model, this.idWhere(model, id), options);
   }
 
-  updateAttributes(
-    model: string,
-    id: unknown,
-    data: ModelData,
-    options: Options,
-    cb?: Callback<ModelData>,
-  ) {
+  updateAttributes(model: string, id: unknown, data: ModelData, options: Options, cb?: DataCb) {
     return settleOrReturn(this.updateByIdAsync(model, id, data, options, 'patch'), cb);
   }
 
-  replaceById(
-    model: string,
-    id: unknown,
-    data: ModelData,
-    options: Options,
-    cb?: Callback<ModelData>,
-  ) {
+  replaceById(model: string, id: unknown, data: ModelData, options: Options, cb?: DataCb) {
     return settleOrReturn(this.updateByIdAsync(model, id, data, options, 'replace'), cb);
   }
 
   /** `updateAttributes` (patch) and `replaceById` (replace): a 404 error when no row has the id. */
-  async updateByIdAsync(
+  updateByIdAsync(
     model: string,
     id: unknown,
     data: ModelData,
     options: Options,
     mode: 'patch' | 'replace',
   ): Promise<ModelData> {
-    const where = this.idWhere(model, id);
-    const stmt = this.buildUpdate(model, where, data ?? {}, mode);
-    const count = stmt
-      ? this.getAffectedCount(await this.run(stmt, options))
-      : (await this.existsAsync(model, id, primary(options)))
-        ? 1
-        : 0;
-    if (count === 0) throw new EntityNotFoundError(model, id);
-    return data;
+    return writes.updateById(this.writeHooks(), model, id, data, options, mode);
   }
 
-  updateOrCreate(
-    model: string,
-    data: ModelData,
-    options: Options,
-    cb?: Callback2<ModelData, UpsertInfo>,
-  ) {
+  updateOrCreate(model: string, data: ModelData, options: Options, cb?: UpsertCb) {
     return settleSpreadOrReturn(this.upsertAsync(model, data, options, 'patch'), cb);
   }
 
-  replaceOrCreate(
-    model: string,
-    data: ModelData,
-    options: Options,
-    cb?: Callback2<ModelData, UpsertInfo>,
-  ) {
+  replaceOrCreate(model: string, data: ModelData, options: Options, cb?: UpsertCb) {
     return settleSpreadOrReturn(this.upsertAsync(model, data, options, 'replace'), cb);
   }
 
   /** Juggler calls `save` for an instance that is already persisted: a full replace, or an insert if it is gone. */
-  save(model: string, data: ModelData, options: Options, cb?: Callback2<ModelData, UpsertInfo>) {
+  save(model: string, data: ModelData, options: Options, cb?: UpsertCb) {
     return settleSpreadOrReturn(this.upsertAsync(model, data, options, 'replace'), cb);
   }
 
-  /** One atomic statement inserting the row or updating the row with the same id. */
+  /** One atomic statement inserting the row or updating the row with the same id (the dialect's `upsertRow`). */
   async upsertAsync(
     model: string,
     data: ModelData,
@@ -867,147 +342,60 @@ export abstract class SqlConnector implements WhereDialect {
     const id = this.idOf(mapping, data);
     if (id === undefined || id === null) {
       const created = await this.createAsync(model, data, options);
-      const out = {...data};
-      if (mapping.ids.length === 1 && created !== undefined)
-        out[(mapping.ids[0] as ColumnMapping).property] = created;
-      return [out, {isNewInstance: true}];
+      return [withId(mapping, data, created), {isNewInstance: true}];
     }
     const fields = buildFieldList(mapping, data, {mode, excludeIds: false}, (c, v) =>
       this.toWriteValue(c, v),
     );
-    const result = await this.run(this.buildUpsert(mapping, fields, mode), options);
-    const outcome = this.getUpsertOutcome(result);
-    if (
-      outcome === 'unchanged' &&
-      this.hasOtherUniqueKeys(mapping) &&
-      !(await this.existsAsync(model, id, primary(options)))
-    ) {
-      // The insert hit another unique key and the update touched nothing: that row is not this id's.
-      throw this.duplicateError(model);
-    }
-    return [data, {isNewInstance: outcome === 'inserted'}];
+    return [data, {isNewInstance: await this.upsertRow(mapping, id, fields, mode, options)}];
   }
 
-  /**
-   * Whether the table may have a unique key besides the primary key, so that an upsert can collide with another row.
-   * The default assumes it may; a dialect that knows the table's keys can answer exactly.
-   */
-  protected hasOtherUniqueKeys(_mapping: ModelMapping): boolean {
-    return true;
-  }
-
-  /** The error of an upsert that collided with another row on a unique key other than the id. */
-  protected abstract duplicateError(model: string): Error;
-
-  findOrCreate(
-    model: string,
-    filter: Filter,
-    data: ModelData,
-    options: Options,
-    cb?: Callback2<ModelData, boolean>,
-  ) {
+  findOrCreate(model: string, filter: Filter, data: ModelData, options: Options, cb?: FoundCb) {
     return settleSpreadOrReturn(this.findOrCreateAsync(model, filter, data, options), cb);
   }
 
-  /** Atomic: concurrent calls with the same filter create one row; the others find it. */
-  async findOrCreateAsync(
+  /** Atomic: concurrent calls with the same filter create one row; the others find it (compound-writes.ts). */
+  findOrCreateAsync(
     model: string,
     filter: Filter,
     data: ModelData,
     options: Options,
   ): Promise<[ModelData, boolean]> {
-    const f = {...(filter ?? {}), limit: 1};
-    // Validate the filter before taking a lock, so a bad one fails with 400 at once.
-    this.buildSelect(model, f);
-    return this.withLock(this.lockKey(model, f.where), options, async (opts) => {
-      const found = await this.allAsync(model, f, opts);
-      if (found.length > 0) return [found[0] as ModelData, false];
-      const mapping = this.getModelMapping(model);
-      const id = await this.createAsync(model, data, opts);
-      const created = {...data};
-      if (mapping.ids.length === 1 && id !== undefined)
-        created[(mapping.ids[0] as ColumnMapping).property] = id;
-      if (f.include) await this.include(mapping, [created], f.include, opts);
-      return [created, true];
-    });
+    return writes.findOrCreate(this.writeHooks(), model, filter, data, options);
   }
 
-  /** The lock of the calls that find by a where, then write: the same where of one table gives the same lock. */
-  private lockKey(model: string, where: Where | undefined): string {
-    return `${this.getModelMapping(model).tableEscaped}:${stableStringify(where ?? {})}`;
-  }
-
-  upsertWithWhere(
-    model: string,
-    where: Where,
-    data: ModelData,
-    options: Options,
-    cb?: Callback2<ModelData, UpsertInfo>,
-  ) {
+  upsertWithWhere(model: string, where: Where, data: ModelData, options: Options, cb?: UpsertCb) {
     return settleSpreadOrReturn(this.upsertWithWhereAsync(model, where, data, options), cb);
   }
 
-  /**
-   * Atomic, under the lock of `findOrCreate` (see {@link withLock}): patches the first row by id that matches `where`
-   * with `data`, or inserts `data` when no row matches, with the values the where pins by equality for the properties
-   * `data` leaves out (`{email: 'a'}` inserts `email: 'a'`), so the new row matches the where: concurrent calls with
-   * the same where insert one row and the others update it. The result is `data` over the row's other stored values
-   * (those that are not NULL, as `updateAttributes` leaves unset properties unset), with the row's id.
-   */
-  async upsertWithWhereAsync(
+  /** Atomic: patches the first row that matches `where`, or inserts one that matches it (compound-writes.ts). */
+  upsertWithWhereAsync(
     model: string,
     where: Where,
     data: ModelData,
     options: Options,
   ): Promise<[ModelData, UpsertInfo]> {
-    const mapping = this.getModelMapping(model);
-    if (mapping.ids.length === 0) throw new InvalidModelError(`Model ${model} has no id property`);
-    const filter: Filter = {where: where ?? {}, limit: 1};
-    const insert: ModelData = {...data};
-    for (const [property, value] of Object.entries(equalityValues(mapping, filter.where)))
-      if (insert[property] === undefined) insert[property] = value;
-    // Validate the where and the data before taking a lock, so bad ones fail at once.
-    this.buildSelect(model, filter);
-    this.buildInsert(model, insert);
-    return this.withLock(this.lockKey(model, filter.where), options, async (opts) => {
-      // A writer that does not take the lock (a destroyAll, an updateAll) may change the row found before it is
-      // updated: the UPDATE repeats the where, and when it matches nothing the search starts over.
-      for (let attempt = 1; ; attempt++) {
-        // Without an order, rows come by id: the first match is the one with the lowest id.
-        const [found] = await this.allAsync(model, filter, primary(opts));
-        if (!found) {
-          const id = await this.createAsync(model, insert, opts);
-          const created = {...insert};
-          if (mapping.ids.length === 1 && id !== undefined)
-            created[(mapping.ids[0] as ColumnMapping).property] = id;
-          return [created, {isNewInstance: true}];
-        }
-        const byId = this.idWhere(model, this.idOf(mapping, found));
-        const stmt = this.buildUpdate(
-          model,
-          Object.keys(filter.where ?? {}).length === 0 ? byId : {and: [filter.where, byId]},
-          data ?? {},
-          'patch',
-        );
-        if (stmt && this.getAffectedCount(await this.run(stmt, opts)) === 0) {
-          if (attempt < MAX_UPSERT_ATTEMPTS) continue;
-          throw new SqlConnectorError(
-            `upsertWithWhere on ${model}: the matching row changed ${attempt} times while it was being updated`,
-            {code: 'CONCURRENT_MODIFICATION', statusCode: 409},
-          );
-        }
-        const updated: ModelData = {};
-        for (const [property, value] of Object.entries(found))
-          if (value !== null && value !== undefined) updated[property] = value;
-        Object.assign(updated, data);
-        for (const c of mapping.ids) updated[c.property] = found[c.property];
-        return [updated, {isNewInstance: false}];
-      }
+    return writes.upsertWithWhere(this.writeHooks(), model, where, data, options);
+  }
+
+  /** The hooks the compound writes call, bound once; each calls the method, so overrides apply. */
+  private writeHooks(): writes.WriteHost {
+    return (this.boundWriteHooks ??= {
+      connector: this,
+      toWriteValue: (column, value) => this.toWriteValue(column, value),
+      limits: () => ({maxParams: this.maxStatementParams(), maxBytes: this.maxStatementBytes()}),
+      run: (stmt, options) => this.run(stmt, options),
+      getAffectedCount: (result) => this.getAffectedCount(result),
+      getInsertedIds: (result, count) => this.getInsertedIds(result, count),
+      buildInsertRows: (mapping, columns, rows) => this.buildInsertRows(mapping, columns, rows),
+      include: (mapping, rows, include, options) => this.include(mapping, rows, include, options),
+      withLock: (key, options, work) => this.withLock(key, options, work),
     });
   }
 }
 
-/** The options of a read that belongs to a write: it must see the primary, never a lagging replica. */
-function primary(options: Options): Options {
-  return {...options, readFrom: 'primary'};
-}
+/** The results of the juggler calls, as their callbacks take them. */
+type Count = {count: number};
+type DataCb = Callback<ModelData>;
+type UpsertCb = Callback2<ModelData, UpsertInfo>;
+type FoundCb = Callback2<ModelData, boolean>;

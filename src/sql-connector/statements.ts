@@ -110,39 +110,15 @@ export function idOf(mapping: ModelMapping, data: ModelData): unknown {
   return mapping.ids.length === 0 ? undefined : id;
 }
 
-/** An upper bound of a value's size in SQL text (UTF-8, escaped). */
-function estimateBytes(value: unknown): number {
-  if (typeof value === 'string') return value.length * 3 + 2;
-  if (Buffer.isBuffer(value)) return value.length * 2 + 3;
-  if (value instanceof ParameterizedSQL) {
-    return value.sql.length + value.params.reduce((s: number, p) => s + estimateBytes(p), 0);
-  }
-  return 32;
-}
-
-/** Splits INSERT rows into chunks under a statement's parameter and size limits, keeping their order. */
-export function* chunkRows(
-  rows: unknown[][],
-  maxParams: number,
-  maxBytes: number,
-): Generator<{start: number; rows: unknown[][]}> {
-  let start = 0;
-  let params = 0;
-  let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as unknown[];
-    let rowBytes = 8;
-    for (let k = 0; k < row.length; k++) rowBytes += estimateBytes(row[k]);
-    if (i > start && (params + row.length > maxParams || bytes + rowBytes > maxBytes)) {
-      yield {start, rows: rows.slice(start, i)};
-      start = i;
-      params = 0;
-      bytes = 0;
-    }
-    params += row.length;
-    bytes += rowBytes;
-  }
-  if (start < rows.length) yield {start, rows: rows.slice(start)};
+/**
+ * A copy of model data with the id a new row got (`create` resolves to it) under the id property; composite ids, and
+ * rows the database gave no id, are already complete.
+ */
+export function withId(mapping: ModelMapping, data: ModelData, id: unknown): ModelData {
+  const out = {...data};
+  if (mapping.ids.length === 1 && id !== undefined)
+    out[(mapping.ids[0] as ColumnMapping).property] = id;
+  return out;
 }
 
 /** Converts the listed properties of driver rows in place (null and undefined stay as they are). */

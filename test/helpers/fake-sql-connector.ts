@@ -2,7 +2,6 @@ import {
   InvalidValueError,
   ParameterizedSQL,
   SqlConnector,
-  SqlConnectorError,
   type ColumnMapping,
   type ColumnReader,
   type JsonStep,
@@ -10,9 +9,10 @@ import {
   type ModelSettings,
   type Options,
   type PropertyDefinition,
-  type UpsertOutcome,
+  type WhereDialect,
 } from '../../src/sql-connector';
 import type {FieldList} from '../../src/sql-connector/fields';
+import type {Page} from '../../src/sql-connector/pagination';
 
 /** What the fake driver answers to a statement. */
 export interface FakeResult {
@@ -46,6 +46,8 @@ function isPlainObject(value: unknown): boolean {
  */
 export class FakeSqlConnector extends SqlConnector {
   readonly name = 'fake';
+  /** No dialect operators and no JSON functions. */
+  protected readonly whereDialect: WhereDialect = {};
   /** Every statement sent to the "driver", in order. */
   readonly statements: RecordedStatement[] = [];
   /** The canned answer to a statement; tests replace it. */
@@ -122,26 +124,34 @@ export class FakeSqlConnector extends SqlConnector {
     return (result as FakeResult).rows ?? [];
   }
 
-  protected buildUpsert(
+  /** `ON CONFLICT` on the id; the fake driver's `inserted` says whether the row was new (`RETURNING` in PostgreSQL). */
+  protected async upsertRow(
     mapping: ModelMapping,
+    _id: unknown,
     fields: FieldList,
     _mode: 'patch' | 'replace',
-  ): ParameterizedSQL {
+    options: Options,
+  ): Promise<boolean> {
     const insert = this.buildInsertRows(mapping, fields.columns, [fields.values]);
     const conflict = `ON CONFLICT (${mapping.ids.map((c) => c.escaped).join(',')})`;
     const assignments = fields.columns
       .filter((c) => !c.definition.id)
       .map((c) => `${c.escaped}=EXCLUDED.${c.escaped}`);
-    return insert.append(
+    const stmt = insert.append(
       conflict,
       assignments.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${assignments.join(',')}`,
     );
+    const result = (await this.run(stmt, options)) as FakeResult;
+    return result.inserted === true;
   }
 
-  protected getUpsertOutcome(result: unknown): UpsertOutcome {
-    const r = result as FakeResult;
-    if ((r.rowCount ?? 0) === 0) return 'unchanged';
-    return r.inserted === true ? 'inserted' : 'updated';
+  /** `LIMIT ? OFFSET ?`, with PostgreSQL's `LIMIT ALL` for an offset alone. */
+  protected applyPagination(stmt: ParameterizedSQL, page: Page): ParameterizedSQL {
+    if (page.limit === undefined && page.offset === undefined) return stmt;
+    const limit = page.limit === undefined ? 'ALL' : ParameterizedSQL.value(page.limit);
+    return page.offset === undefined
+      ? stmt.append('LIMIT', limit)
+      : stmt.append('LIMIT', limit, 'OFFSET', ParameterizedSQL.value(page.offset));
   }
 
   protected withLock<T>(
@@ -151,13 +161,6 @@ export class FakeSqlConnector extends SqlConnector {
   ): Promise<T> {
     return work(options);
   }
-
-  protected duplicateError(model: string): Error {
-    return new SqlConnectorError(`Duplicate ${model}: the row conflicts on a unique key`, {
-      code: 'DUPLICATE',
-      statusCode: 422,
-    });
-  }
 }
 
 /**
@@ -165,36 +168,38 @@ export class FakeSqlConnector extends SqlConnector {
  * a path through arrays. It shows what the base hands a dialect for nested paths: names and steps, never SQL.
  */
 export class FakeJsonSqlConnector extends FakeSqlConnector {
-  override buildJsonPath(column: ColumnMapping, path: readonly string[]): ParameterizedSQL {
-    return new ParameterizedSQL(`(${column.escaped} #>> ?)`, [path]);
-  }
+  protected override readonly whereDialect: WhereDialect = {
+    buildJsonPath(column: ColumnMapping, path: readonly string[]): ParameterizedSQL {
+      return new ParameterizedSQL(`(${column.escaped} #>> ?)`, [path]);
+    },
 
-  override buildSomeElement(
-    column: ColumnMapping,
-    steps: readonly JsonStep[],
-    test: (value: ParameterizedSQL) => ParameterizedSQL,
-  ): ParameterizedSQL {
-    const path = steps
-      .map((s) =>
-        s.kind === 'each'
-          ? '[*]'
-          : s.kind === 'index'
-            ? `[${s.index}]`
-            : `.${JSON.stringify(s.name)}`,
-      )
-      .join('');
-    return ParameterizedSQL.join(
-      [
-        new ParameterizedSQL(
-          `EXISTS (SELECT 1 FROM jsonb_path_query(${column.escaped},?) AS "e"("v") WHERE `,
-          [`$${path}`],
-        ),
-        test(new ParameterizedSQL(`("e"."v" #>> '{}')`)),
-        ')',
-      ],
-      '',
-    );
-  }
+    buildSomeElement(
+      column: ColumnMapping,
+      steps: readonly JsonStep[],
+      test: (value: ParameterizedSQL) => ParameterizedSQL,
+    ): ParameterizedSQL {
+      const path = steps
+        .map((s) =>
+          s.kind === 'each'
+            ? '[*]'
+            : s.kind === 'index'
+              ? `[${s.index}]`
+              : `.${JSON.stringify(s.name)}`,
+        )
+        .join('');
+      return ParameterizedSQL.join(
+        [
+          new ParameterizedSQL(
+            `EXISTS (SELECT 1 FROM jsonb_path_query(${column.escaped},?) AS "e"("v") WHERE `,
+            [`$${path}`],
+          ),
+          test(new ParameterizedSQL(`("e"."v" #>> '{}')`)),
+          ')',
+        ],
+        '',
+      );
+    },
+  };
 }
 
 /** Registers a model on a connector the way juggler does. */

@@ -11,9 +11,12 @@ import {defineModel} from '../../helpers/fake-sql-connector';
 /** juggler's GeoPoint class, by name (class constructors need a cast to JugglerType). */
 const GeoPoint = class GeoPoint {} as unknown as JugglerType;
 
-/** The protected builders under test. */
-interface Builders {
-  buildUpsert(mapping: ModelMapping, fields: FieldList, mode: 'patch'): ParameterizedSQL;
+/** The connector's upserts (src/mysql/upsert.ts), private to it. */
+interface Upserts {
+  upserts: {
+    buildUpsert(mapping: ModelMapping, fields: FieldList): ParameterizedSQL;
+    otherUniqueKeys: Map<string, boolean>;
+  };
 }
 
 function connector(): MySQL {
@@ -34,7 +37,7 @@ function upsert(c: MySQL, data: Record<string, unknown>) {
     columns,
     values: columns.map((col) => c.toColumnValue(col, data[col.property])),
   };
-  return (c as unknown as Builders).buildUpsert(mapping, fields, 'patch');
+  return (c as unknown as Upserts).upserts.buildUpsert(mapping, fields);
 }
 
 describe('MySQL statement texts, built once per shape', () => {
@@ -105,7 +108,7 @@ describe('MySQL statement texts, built once per shape', () => {
     const guarded = upsert(c, {id: 1, qty: 2});
     assert.match(guarded.sql, /`qty`=IF\(/);
     // What loadOtherUniqueKeys records once it has read the table: no unique key besides the primary key.
-    (c as unknown as {otherUniqueKeys: Map<string, boolean>}).otherUniqueKeys.set('`Item`', false);
+    (c as unknown as Upserts).upserts.otherUniqueKeys.set('`Item`', false);
     const plain = upsert(c, {id: 1, qty: 2});
     assert.equal(
       plain.sql,
