@@ -341,18 +341,6 @@ export class MySQL extends SqlConnector {
     return withNamedLock(this.host, key, options, work);
   }
 
-  /**
-   * Runs `work` with every statement on one connection: the transaction's when `options` has one, otherwise a pool
-   * connection that is released (or destroyed after a fatal error) when `work` ends.
-   */
-  private async withConnection<T>(
-    options: Options,
-    work: (options: Options, connection: PoolConnection, inTransaction: boolean) => Promise<T>,
-  ): Promise<T> {
-    this.checkTransaction(options);
-    return this.driver.withConnection(options, work);
-  }
-
   protected executeSQL(
     sql: string,
     params: readonly unknown[],
@@ -396,7 +384,7 @@ export class MySQL extends SqlConnector {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Lifecycle
+  // Lifecycle and transactions
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Juggler: opens the pool and checks the server. `cb(err)`. */
@@ -426,10 +414,6 @@ export class MySQL extends SqlConnector {
       cb,
     );
   }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Transactions
-  // ---------------------------------------------------------------------------------------------------------------
 
   /** Juggler (through loopback-connector's Transaction): `cb(err, connection)`. */
   beginTransaction(
@@ -511,7 +495,11 @@ export class MySQL extends SqlConnector {
   private readonly host: MigrationHost & LockHost = {
     query: async (sql, params, options) => this.getRows(await this.runSql(sql, params, options)),
     run: async (stmt, options) => this.getRows(await this.run(stmt, options)),
-    withConnection: (options, work) => this.withConnection(options, work),
+    // One connection for the whole work: the transaction's, else a pool connection (see Driver.withConnection).
+    withConnection: async (options, work) => {
+      this.checkTransaction(options);
+      return this.driver.withConnection(options, work);
+    },
     server: () => this.server,
     modelNames: () => Object.keys(this._models),
     getModelMapping: (model) => this.getModelMapping(model),
