@@ -26,7 +26,16 @@ export default tseslint.config(
     },
   },
   {
-    // The dialect-neutral base never depends on the MySQL driver.
+    // mysql2 is the driver's (src/mysql/driver/): the rest of the connector reaches it through driver/index.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/mysql/driver/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: ['mysql2', 'mysql2/*']}],
+    },
+  },
+  {
+    // The dialect-neutral base never depends on the MySQL driver. A later block's rule replaces the one above: it
+    // repeats mysql2.
     files: ['src/sql-connector/**/*.ts'],
     rules: {
       'no-restricted-imports': [

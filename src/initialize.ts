@@ -1,4 +1,4 @@
-import mysql2 from 'mysql2';
+import {mysql2} from './mysql/driver';
 import {settle, type Callback} from './sql-connector/callbacks';
 import type {DataSourceLike} from './sql-connector/juggler-types';
 import {MySQL} from './mysql/mysql-connector';

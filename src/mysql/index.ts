@@ -12,4 +12,4 @@ export {
   type ResolvedSettings,
 } from './settings';
 export type {ServerInfo} from './server';
-export {ISOLATION_LEVELS, type IsolationLevel} from './transaction';
+export {ISOLATION_LEVELS, type IsolationLevel} from './driver';

@@ -1,5 +1,6 @@
-import type {ExecuteValues, PoolConnection} from 'mysql2';
-import type {ColumnMapping} from '../sql-connector/model-mapping';
+import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
+import type {ParameterizedSQL} from '../sql-connector/parameterized-sql';
+import {isShaped} from '../sql-connector/statement-shapes';
 
 /*
  * Prepared statements (mysql2's `execute`, the binary protocol) for the SELECTs the connector builds from plain
@@ -14,18 +15,9 @@ import type {ColumnMapping} from '../sql-connector/model-mapping';
 /**
  * Statements each connection keeps prepared, least recently used first out (mysql2 closes them on the server). The
  * server's `max_prepared_stmt_count` (16382 by default) is shared by every client; past it, a statement falls back to
- * the text protocol (see {@link executePrepared}).
+ * the text protocol (see driver/prepared.ts).
  */
 export const DEFAULT_MAX_PREPARED_STATEMENTS = 128;
-
-/**
- * Errors of a statement that was never executed, after which it runs as text: 1461 (`max_prepared_stmt_count`
- * reached), 1295 (this statement cannot be prepared), 1210 (the server refused the binary values).
- */
-const AS_TEXT = new Set([1461, 1295, 1210]);
-
-/** The tail of a SELECT whose pagination values are parameters (see `MySQL.applyPagination`). */
-const PAGE_TAIL = / LIMIT (?:\?|\d+)(?: OFFSET \?)?$/;
 
 /** Column types whose binary values differ from their text: FLOAT comes as a 32-bit float (1.1 as 1.100000023841858). */
 const INEXACT = /^(float|real)/i;
@@ -55,47 +47,26 @@ export function bindable(params: readonly unknown[]): boolean {
 }
 
 /**
- * The values to bind: LIMIT and OFFSET as strings, since mysql2 binds a JS number as a DOUBLE, which MySQL refuses
- * there (error 1210); the server reads the string as the integer it is.
+ * The connector's SELECTs to run prepared: those whose where is plain comparisons of plain columns (a checked shape,
+ * statement-shapes.ts), of models without a FLOAT column. A statement is known by its parameter array.
  */
-function bound(sql: string, params: readonly unknown[]): unknown[] {
-  const tail = sql.endsWith('?') ? PAGE_TAIL.exec(sql) : null;
-  if (!tail) return params as unknown[];
-  const values = params.slice();
-  let pages = 0;
-  for (const ch of tail[0]) if (ch === '?') pages++;
-  for (let i = values.length - pages; i < values.length; i++) values[i] = String(values[i]);
-  return values;
-}
+export class PreparedSelects {
+  private readonly marked = new WeakSet<readonly unknown[]>();
+  private readonly alike = new WeakMap<ModelMapping, boolean>();
 
-type Finish = (err: Error | null, result?: unknown) => void;
+  /** Marks `stmt`, a SELECT of `mapping`'s table, to run prepared when it may; returns it. */
+  mark(mapping: ModelMapping, stmt: ParameterizedSQL): ParameterizedSQL {
+    let alike = this.alike.get(mapping);
+    if (alike === undefined) {
+      alike = readsAlike(mapping.columns);
+      this.alike.set(mapping, alike);
+    }
+    if (alike && isShaped(stmt)) this.marked.add(stmt.params);
+    return stmt;
+  }
 
-/**
- * Runs a statement prepared on `connection` (mysql2 prepares it the first time, then reuses it), result to `finish`.
- * When the server would not prepare or bind it, it runs as text instead, once.
- */
-export function executePrepared(
-  connection: PoolConnection,
-  sql: string,
-  params: readonly unknown[],
-  timeoutMs: number,
-  finish: Finish,
-): void {
-  const asText = () =>
-    timeoutMs > 0
-      ? connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish)
-      : connection.query(sql, params as unknown[], finish);
-  const done: Finish = (err, result) => {
-    const errno = (err as {errno?: unknown} | null)?.errno;
-    if (err && typeof errno === 'number' && AS_TEXT.has(errno)) asText();
-    else finish(err, result);
-  };
-  const values = bound(sql, params) as ExecuteValues[];
-  try {
-    if (timeoutMs > 0) connection.execute({sql, values, timeout: timeoutMs}, done);
-    else connection.execute(sql, values, done);
-  } catch {
-    // mysql2 refuses some values before sending anything (undefined, functions): the text protocol decides.
-    asText();
+  /** Whether the statement of these parameters was marked. */
+  has(params: readonly unknown[]): boolean {
+    return this.marked.has(params);
   }
 }

@@ -1,4 +1,4 @@
-import {escapeId} from 'mysql2';
+import {escapeId} from './driver';
 import {InvalidModelError, InvalidValueError} from '../sql-connector/errors';
 import type {ColumnMapping} from '../sql-connector/model-mapping';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';

@@ -1,4 +1,4 @@
-import type {ResultSetHeader} from 'mysql2';
+import type {ResultSetHeader} from './driver';
 import type {FieldList} from '../sql-connector/fields';
 import type {Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';

@@ -6,7 +6,7 @@
  * Foreign keys come last (one ALTER TABLE per table, after every CREATE TABLE), so that a model may reference a table
  * created after it, or one that references it back.
  */
-import {escape} from 'mysql2';
+import {escape} from '../driver';
 import {InvalidModelError} from '../../sql-connector/errors';
 import type {ColumnMapping, ModelMapping} from '../../sql-connector/model-mapping';
 import {columnDataType} from '../type-mapping';

@@ -55,9 +55,15 @@ export {
   type IndexSpec,
 } from './model-schema';
 export {
+  automigrate,
+  autoupdate,
+  autoupdateSql,
+  isActual,
   logMigration,
   migrationArgs,
   readLiveTables,
   reportKeptColumns,
+  type MigrationHost,
+  type MigrationModels,
   type MigrationRunner,
 } from './runner';

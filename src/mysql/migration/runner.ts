@@ -1,12 +1,21 @@
 /*
  * Running a migration: the arguments of the juggler calls, the reading of the live tables through the connector,
- * and what autoupdate reports (the columns it kept, the statements it ran) in the debug log and as warnings.
+ * what autoupdate reports (the columns it kept, the statements it ran) in the debug log and as warnings, and the
+ * operations the connector's automigrate / autoupdate / isActual delegate to (through a {@link MigrationHost}).
  */
 import createDebug from 'debug';
+import type {Options} from '../../sql-connector/juggler-types';
 import type {ModelMapping} from '../../sql-connector/model-mapping';
 import type {ParameterizedSQL} from '../../sql-connector/parameterized-sql';
 import type {ServerInfo} from '../server';
-import type {AutoupdateOptions, MigrationWarning} from './diff';
+import {escapeName} from '../type-mapping';
+import {buildAutomigrate, type TableOptions} from './ddl';
+import {
+  buildAutoupdate,
+  type AutoupdateOptions,
+  type MigrationContext,
+  type MigrationWarning,
+} from './diff';
 import {buildReadTable, liveTable, migrationDialect, type LiveTable} from './live-schema';
 
 const debug = createDebug('loopback:connector:mysql:migration');
@@ -87,4 +96,114 @@ export function reportKeptColumns(owner: object, warnings: readonly MigrationWar
 /** Logs the statements of a migration step under `loopback:connector:mysql:migration`. */
 export function logMigration(what: string, statements: readonly string[]): void {
   if (debug.enabled) for (const sql of statements) debug('%s: %s', what, sql);
+}
+
+/** The models of a migration call: names, one name, or all the connector's (undefined). */
+export type MigrationModels = string[] | string | undefined;
+
+/** What the migration operations need from the connector. */
+export interface MigrationHost {
+  /** Runs SQL through the connector's `execute` observers (on the connection `options` pins) and returns its rows. */
+  query(
+    sql: string,
+    params: readonly unknown[],
+    options: Options,
+  ): Promise<Record<string, unknown>[]>;
+  /** Runs `work` with every statement on one connection of the primary (the options pin it). */
+  withConnection<T>(options: Options, work: (options: Options) => Promise<T>): Promise<T>;
+  /** The server, as reported at connect time. */
+  server(): ServerInfo;
+  /** The models attached to the connector. */
+  modelNames(): string[];
+  /** The mapping of a model attached to the connector (an error for another name). */
+  getModelMapping(model: string): ModelMapping;
+  /** Whether a model of that name is attached to the connector. */
+  isModel(model: string): boolean;
+  /** The data source's charset and collation, for the tables it creates. */
+  tableOptions(): TableOptions;
+  /** The tables' unique keys may change: forget what the connector read of them. */
+  forgetUniqueKeys(): void;
+}
+
+function mappingsOf(host: MigrationHost, models: MigrationModels): ModelMapping[] {
+  const names =
+    models === undefined || models === null
+      ? host.modelNames()
+      : Array.isArray(models)
+        ? models
+        : [models];
+  return names.map((name) => host.getModelMapping(name));
+}
+
+function migrationContext(host: MigrationHost): MigrationContext {
+  return {
+    escapeName,
+    tableOptions: host.tableOptions(),
+    resolveEntity: (entity) => (host.isModel(entity) ? host.getModelMapping(entity) : undefined),
+    dialect: migrationDialect(host.server()),
+  };
+}
+
+/** Reads the live tables of the models and compares them with the models. */
+async function planAutoupdate(
+  host: MigrationHost,
+  models: MigrationModels,
+  options: AutoupdateOptions,
+) {
+  const tables = await readLiveTables(
+    {query: (q) => host.query(q.sql, q.params, {}), server: () => host.server()},
+    mappingsOf(host, models),
+  );
+  return buildAutoupdate(tables, migrationContext(host), options);
+}
+
+/** The statements autoupdate would run, without running them. */
+export async function autoupdateSql(
+  host: MigrationHost,
+  models: MigrationModels,
+  options: AutoupdateOptions,
+): Promise<string[]> {
+  const plan = await planAutoupdate(host, models, options);
+  reportKeptColumns(host, plan.warnings);
+  return plan.statements;
+}
+
+/** Whether the tables match the models, i.e. autoupdate would change nothing. */
+export async function isActual(
+  host: MigrationHost,
+  models: MigrationModels,
+  options: AutoupdateOptions,
+): Promise<boolean> {
+  return (await planAutoupdate(host, models, options)).statements.length === 0;
+}
+
+/** Brings the tables of the models in line with them (see `MySQL.autoupdate`). */
+export async function autoupdate(
+  host: MigrationHost,
+  models: MigrationModels,
+  options: AutoupdateOptions,
+): Promise<void> {
+  // The keys may change: upserts read them again.
+  host.forgetUniqueKeys();
+  const plan = await planAutoupdate(host, models, options);
+  reportKeptColumns(host, plan.warnings);
+  logMigration('autoupdate', plan.statements);
+  for (const sql of plan.statements) await host.query(sql, [], {});
+}
+
+/** Drops and re-creates the tables of the models, then adds their foreign keys (see `MySQL.automigrate`). */
+export async function automigrate(host: MigrationHost, models: MigrationModels): Promise<void> {
+  host.forgetUniqueKeys();
+  const plan = buildAutomigrate(mappingsOf(host, models), migrationContext(host));
+  await host.withConnection({}, async (opts) => {
+    // Foreign keys between the tables must not block the drops; the check is off on this connection only.
+    await host.query('SET FOREIGN_KEY_CHECKS=0', [], opts);
+    try {
+      for (const sql of plan.drops) await host.query(sql, [], opts);
+    } finally {
+      await host.query('SET FOREIGN_KEY_CHECKS=1', [], opts);
+    }
+    // Every table exists before the first foreign key: references may go forward, and in cycles.
+    for (const sql of [...plan.creates, ...plan.foreignKeys]) await host.query(sql, [], opts);
+  });
 }

@@ -1,4 +1,4 @@
-import type {PoolOptions, SslOptions} from 'mysql2';
+import type {PoolOptions, SslOptions} from '../driver';
 import {defaultOf, isSettingName, PASSED_AS_IS, specOf} from './table';
 import type {MySqlNodeSettings, MySqlSettings, ResolvedSettings} from './types';
 import {invalidSetting, validateSettings} from './validate';
@@ -193,7 +193,7 @@ export function resolveSettings(input: Readonly<MySqlSettings>): ResolvedSetting
   }
   delete extra.flags;
   // LOAD DATA LOCAL INFILE: the client offers to send local files only when the user gave a stream factory for
-  // them (see localFileGate in execution.ts); a LOCAL_FILES flag alone does not turn it on.
+  // them (see localFileGate in driver/execution.ts); a LOCAL_FILES flag alone does not turn it on.
   if (typeof extra.infileStreamFactory !== 'function') flags.push('-LOCAL_FILES');
   for (const [key, value] of Object.entries(extra)) {
     if (!CONTROLLED_KEYS.has(key) && value !== undefined) pool[key] = value;

@@ -1,4 +1,4 @@
-import type {PoolOptions, SslOptions} from 'mysql2';
+import type {PoolOptions, SslOptions} from '../driver';
 import type {Callback} from '../../sql-connector/callbacks';
 import type {DataSourceLike} from '../../sql-connector/juggler-types';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type {PoolConnection} from 'mysql2';
-import {connectionWithin} from '../../../src/mysql/execution';
-import type {ConnectionSource} from '../../../src/mysql/topology';
+import {connectionWithin} from '../../../src/mysql/driver/execution';
+import type {ConnectionSource} from '../../../src/mysql/driver/types';
 
 /** A pool of mysql2's shape: `free` connections waiting, `getConnection` answering through `answer`. */
 function fakePool(free: number, answer: (cb: (err: Error | null, c?: unknown) => void) => void) {

@@ -3,15 +3,15 @@ import {EventEmitter} from 'node:events';
 import mysql2, {type PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../../../src';
 import {toMySqlError} from '../../../src/mysql/errors';
-import {runPooled, type PooledStatement} from '../../../src/mysql/execution';
+import {runPooled, type PooledStatement} from '../../../src/mysql/driver/execution';
 import {
-  GroupReplication,
   readGroupView,
   type GroupMemberRow,
   type MemberProbe,
-} from '../../../src/mysql/group-replication';
+} from '../../../src/mysql/driver/group-members';
+import {GroupReplication} from '../../../src/mysql/driver/group-replication';
 import {resolveSettings} from '../../../src/mysql/settings';
-import type {ConnectionSource} from '../../../src/mysql/topology';
+import type {ConnectionSource} from '../../../src/mysql/driver/types';
 
 const NAMES = ['db1:3306', 'db2:3306', 'db3:3306'];
 const UUID = ['uuid-1', 'uuid-2', 'uuid-3'];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {localInfilePath} from '../../../src/mysql/execution';
+import {localInfilePath} from '../../../src/mysql/driver/execution';
 
 /*
  * The file a LOAD DATA LOCAL INFILE statement names: the only file the connector lets a stream factory open for

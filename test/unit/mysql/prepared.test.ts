@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type {PoolConnection} from 'mysql2';
-import {bindable, executePrepared, readsAlike} from '../../../src/mysql/prepared';
+import {executePrepared} from '../../../src/mysql/driver/prepared';
+import {bindable, readsAlike} from '../../../src/mysql/prepared';
 import type {ColumnMapping} from '../../../src/sql-connector/model-mapping';
 
 type Cb = (err: Error | null, result?: unknown) => void;

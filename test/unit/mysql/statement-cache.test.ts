@@ -91,7 +91,7 @@ describe('MySQL statement texts, built once per shape', () => {
       'INSERT INTO `Item` (`id`,`name`) VALUES (?,?) ON DUPLICATE KEY UPDATE ' +
         '`name`=IF(`Item`.`id`<=>VALUES(`id`),VALUES(`name`),`Item`.`name`)',
     );
-    c.server = describeServer({version: '8.4.3'});
+    c.assumeServerForTests(describeServer({version: '8.4.3'}));
     const mysql8 = upsert(c, {id: 2, name: 'b'});
     assert.equal(
       mysql8.sql,
@@ -99,7 +99,7 @@ describe('MySQL statement texts, built once per shape', () => {
         '`name`=IF(`Item`.`id`<=>_lb_new.`id`,_lb_new.`name`,`Item`.`name`)',
     );
     assert.deepEqual(mysql8.params, [2, 'b']);
-    c.server = describeServer({version: '10.11.6-MariaDB'});
+    c.assumeServerForTests(describeServer({version: '10.11.6-MariaDB'}));
     assert.equal(upsert(c, {id: 3, name: 'c'}).sql, before.sql);
   });
 

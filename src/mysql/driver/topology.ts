@@ -1,16 +1,14 @@
 import createDebug from 'debug';
 import mysql2, {type Pool, type PoolCluster, type PoolConnection, type PoolOptions} from 'mysql2';
-import {toMySqlError} from './errors';
-import {GroupReplication} from './group-replication';
+import {toMySqlError} from '../errors';
 import {guardConnection, releaseOrDrop} from './execution';
+import {GroupReplication} from './group-replication';
+import {clusterIdOf, nodeRemover, openConnections} from './mysql2-internals';
+import {promised} from './promised';
 import {withIpIdentity} from './tls';
+import type {ConnectionSource, Kill, Reroute, Selector} from './types';
 
 const debug = createDebug('loopback:connector:mysql:topology');
-
-/** Anything that hands out pool connections: a pool, or a namespace of a mysql2 PoolCluster. */
-export interface ConnectionSource {
-  getConnection(cb: (err: NodeJS.ErrnoException | null, connection: PoolConnection) => void): void;
-}
 
 /** Where statements go: one server, a primary with read replicas, equal (Galera) nodes, or a Group Replication group. */
 export interface TopologyOptions {
@@ -19,8 +17,8 @@ export interface TopologyOptions {
   readonly replicas: readonly PoolOptions[];
   /** Equal nodes of a multi-primary cluster (Galera): every statement goes to a live one. */
   readonly nodes: readonly PoolOptions[];
-  readonly replicaSelector: 'RR' | 'RANDOM' | 'ORDER';
-  readonly nodeSelector: 'RR' | 'RANDOM' | 'ORDER';
+  readonly replicaSelector: Selector;
+  readonly nodeSelector: Selector;
   /** How long a node that failed stays out of rotation, in ms. */
   readonly restoreNodeTimeout: number;
   /** What `nodes` are: equal nodes (`galera`), or the members of a single-primary Group Replication group. */
@@ -28,9 +26,6 @@ export interface TopologyOptions {
   /** Group Replication: milliseconds between two looks at the group while it has a primary. */
   readonly groupRefreshInterval: number;
 }
-
-/** Where an autocommit statement that was not applied runs once more, or the error to fail with. */
-export type Reroute = (err: Error, since: number) => Promise<ConnectionSource | Error>;
 
 /**
  * The connections of a data source. With replicas or nodes it is built on mysql2's PoolCluster: a node that fails
@@ -158,17 +153,20 @@ export class Topology {
   queryReplica(id: string, sql: string): Promise<Record<string, unknown>[]> {
     const cluster = this.cluster;
     if (!cluster) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
+    return promised<string, Record<string, unknown>[]>((text, done) => {
       cluster.of(id).getConnection((err, connection) => {
-        if (err) return reject(toMySqlError(err));
-        connection.query(sql, (qerr, rows) => {
+        if (err) return done(toMySqlError(err));
+        connection.query(text, (qerr, rows) => {
           connection.release();
-          if (qerr) reject(toMySqlError(qerr, sql));
-          else resolve(rows as Record<string, unknown>[]);
+          if (qerr) done(toMySqlError(qerr, text));
+          else done(null, rows as Record<string, unknown>[]);
         });
       });
-    });
+    }, sql);
   }
+
+  /** {@link killQuery} with the default deadline, made once: every statement's timeout may call it. */
+  readonly kill: Kill = (connection, timeoutMs) => this.killQuery(connection, timeoutMs);
 
   /**
    * Stops a statement on the server its connection belongs to (after a client-side timeout). The KILL gets the same
@@ -177,7 +175,7 @@ export class Topology {
   killQuery(connection: PoolConnection, timeoutMs = KILL_TIMEOUT_MS): void {
     const threadId = Number(connection.threadId);
     if (!threadId) return;
-    const clusterId = (connection as unknown as {_clusterId?: string})._clusterId;
+    const clusterId = clusterIdOf(connection);
     const nodes =
       this.cluster ?? (this.client !== this.writer ? (this.client as PoolCluster) : undefined);
     const target: ConnectionSource = clusterId && nodes ? nodes.of(clusterId) : this.writer;
@@ -206,7 +204,7 @@ export class Topology {
     );
     let timer: NodeJS.Timeout | undefined;
     const ended = Promise.all(
-      ends.map((c) => new Promise<void>((resolve) => c.end(() => resolve()))),
+      ends.map((c) => promised<Pool | PoolCluster, void>((e, done) => e.end(() => done(null)), c)),
     );
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), timeoutMs);
@@ -231,18 +229,12 @@ export class Topology {
  */
 function readyNodes(cluster: PoolCluster, nodes: ConnectionSource): ConnectionSource {
   const checked = new WeakSet<PoolConnection>();
-  // mysql2's own way to take a node out of rotation for restoreNodeTimeout (what a refused connection does).
-  const internal = cluster as unknown as {
-    _getNode?: (id: string) => unknown;
-    _increaseErrorCount?: (node: unknown) => void;
-  };
   const getConnection: ConnectionSource['getConnection'] = (cb) => {
     nodes.getConnection((err, connection) => {
       if (err || checked.has(connection)) return cb(err, connection);
-      const id = (connection as unknown as {_clusterId?: string})._clusterId;
-      const node =
-        id !== undefined && internal._increaseErrorCount ? internal._getNode?.(id) : undefined;
-      if (!node) return cb(null, connection);
+      const id = clusterIdOf(connection);
+      const takeOut = nodeRemover(cluster, id);
+      if (!takeOut) return cb(null, connection);
       const sql = "SHOW GLOBAL STATUS LIKE 'wsrep_ready'";
       connection.query({sql, timeout: READY_PROBE_TIMEOUT_MS}, (qerr, rows) => {
         const row = (rows as {Value?: unknown}[] | undefined)?.[0];
@@ -256,7 +248,7 @@ function readyNodes(cluster: PoolCluster, nodes: ConnectionSource): ConnectionSo
           qerr?.message ?? 'wsrep_ready OFF',
         );
         connection.destroy();
-        internal._increaseErrorCount?.call(cluster, node);
+        takeOut();
         getConnection(cb);
       });
     });
@@ -271,17 +263,3 @@ const READY_PROBE_TIMEOUT_MS = 2000;
 const KILL_TIMEOUT_MS = 5000;
 /** How long ending the pools may take before the open connections are destroyed. */
 const END_TIMEOUT_MS = 5000;
-
-/** The connections a mysql2 pool (or each pool of a cluster) still holds. */
-function openConnections(client: Pool | PoolCluster): PoolConnection[] {
-  const internal = client as unknown as {
-    _allConnections?: {toArray?: () => PoolConnection[]};
-    _nodes?: Record<string, {pool?: Pool}>;
-  };
-  if (internal._nodes) {
-    return Object.values(internal._nodes).flatMap((node) =>
-      node.pool ? openConnections(node.pool) : [],
-    );
-  }
-  return internal._allConnections?.toArray?.() ?? [];
-}

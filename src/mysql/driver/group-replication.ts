@@ -6,9 +6,19 @@ import mysql2, {
   type PoolConnection,
   type PoolOptions,
 } from 'mysql2';
-import {SqlConnectorError} from '../sql-connector/errors';
-import {MySqlError, toMySqlError} from './errors';
-import type {ConnectionSource} from './topology';
+import {SqlConnectorError} from '../../sql-connector/errors';
+import {MySqlError, toMySqlError} from '../errors';
+import {
+  GROUP_MEMBERS_SQL,
+  memberProbe,
+  NOT_LOOKED,
+  readGroupView,
+  type GroupView,
+  type MemberProbe,
+} from './group-members';
+import {clusterIdOf, destroySocket, isCheckedOut} from './mysql2-internals';
+import {promised} from './promised';
+import type {ConnectionSource, Selector} from './types';
 
 const debug = createDebug('loopback:connector:mysql:group-replication');
 
@@ -33,158 +43,12 @@ const FAST_REFRESH_MS = 200;
 /** The longest one member may take to answer a look at the group, in ms (its connectTimeout when shorter). */
 const PROBE_TIMEOUT_MS = 2000;
 
-/** Every member's own server_uuid and the group as it sees it; one row with NULL members when it is in no group. */
-export const GROUP_MEMBERS_SQL =
-  'SELECT @@server_uuid AS self, m.MEMBER_ID AS id, m.MEMBER_HOST AS host, m.MEMBER_PORT AS port, ' +
-  'm.MEMBER_STATE AS state, m.MEMBER_ROLE AS role ' +
-  'FROM (SELECT 1) AS one LEFT JOIN performance_schema.replication_group_members AS m ON TRUE';
-
-/** One row of replication_group_members. */
-export interface GroupMemberRow {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number | null;
-  /** ONLINE, RECOVERING, UNREACHABLE, OFFLINE, ERROR. */
-  readonly state: string;
-  /** PRIMARY, SECONDARY, or empty outside a group. */
-  readonly role: string;
-}
-
-/** What one configured member answered to {@link GROUP_MEMBERS_SQL}, or why it did not. */
-export type MemberProbe =
-  {readonly uuid: string; readonly rows: readonly GroupMemberRow[]} | {readonly error: Error};
-
-/** Why statements cannot go where they should: no primary (writes), no majority or no member at all (everything). */
-export type GroupProblemCode = 'NO_PRIMARY' | 'NO_QUORUM' | 'NO_MEMBER';
-
-/** Where statements go, by index into the configured members. */
-export interface GroupView {
-  /** The member that takes writes; undefined while there is none this process can reach. */
-  readonly primary: number | undefined;
-  /** The ONLINE secondaries this process reaches, in configured order. */
-  readonly secondaries: readonly number[];
-  /** Whether the view comes from a member in a majority of the group. */
-  readonly quorum: boolean;
-  /** Why there is no primary (writes fail with it as a 503). */
-  readonly problem: {readonly code: GroupProblemCode; readonly message: string} | undefined;
-  /** Each configured member as the view sees it (`127.0.0.1:3431 ONLINE PRIMARY`), for messages and the debug log. */
-  readonly members: readonly string[];
-}
-
-const NOT_LOOKED: GroupView = {
-  primary: undefined,
-  secondaries: [],
-  quorum: false,
-  problem: {code: 'NO_MEMBER', message: 'The group has not been looked at yet'},
-  members: [],
-};
-
-function reachable(rows: readonly GroupMemberRow[]): number {
-  return rows.filter((r) => r.state !== 'UNREACHABLE').length;
-}
-
-/**
- * Where statements go, from what each configured member answered. Pure. `names` are the members' `host:port`, in
- * the same order as `probes`.
- */
-export function readGroupView(probes: readonly MemberProbe[], names: readonly string[]): GroupView {
-  const uuids = probes.map((p) => ('uuid' in p ? p.uuid : undefined));
-  const indexOf = (id: string): number => uuids.indexOf(id);
-  const primaryRow = (rows: readonly GroupMemberRow[]) =>
-    rows.find((r) => r.role === 'PRIMARY' && r.state === 'ONLINE');
-  // Views of members that are ONLINE themselves, and among them those of a majority.
-  const views: {from: number; rows: readonly GroupMemberRow[]}[] = [];
-  probes.forEach((p, from) => {
-    if ('rows' in p && p.rows.find((r) => r.id === p.uuid)?.state === 'ONLINE') {
-      views.push({from, rows: p.rows});
-    }
-  });
-  const majority = views.filter((v) => reachable(v.rows) * 2 > v.rows.length);
-  // Views differ for a few ms around a change: prefer one whose primary this process reaches.
-  const chosen =
-    majority.find((v) => {
-      const p = primaryRow(v.rows);
-      return p !== undefined && indexOf(p.id) >= 0;
-    }) ?? majority[0];
-
-  const describe = (rows: readonly GroupMemberRow[] | undefined): string[] =>
-    probes.map((p, i) => {
-      if ('error' in p) {
-        const code = (p.error as {code?: unknown}).code;
-        return `${names[i]} ${typeof code === 'string' ? code : p.error.message}`;
-      }
-      const row = rows?.find((r) => r.id === p.uuid);
-      if (row) return `${names[i]} ${row.state} ${row.role}`.trimEnd();
-      const own = p.rows.find((r) => r.id === p.uuid);
-      return `${names[i]} not in the group (${own ? own.state : 'no Group Replication'})`;
-    });
-
-  if (!chosen) {
-    const seen = views[0];
-    if (seen) {
-      const self = names[seen.from];
-      return {
-        ...NOT_LOOKED,
-        problem: {
-          code: 'NO_QUORUM',
-          message:
-            `The group has lost its majority: ${reachable(seen.rows)} of its ${seen.rows.length} members are ` +
-            `reachable as ${self} sees it. Nothing is read or written until a majority is back`,
-        },
-        members: describe(seen.rows),
-      };
-    }
-    const members = describe(undefined);
-    return {
-      ...NOT_LOOKED,
-      problem: {
-        code: 'NO_MEMBER',
-        message: `No member of the group is ONLINE and reachable (${members.join(', ')})`,
-      },
-      members,
-    };
-  }
-
-  const {rows} = chosen;
-  const roleOf = (i: number) => {
-    const uuid = uuids[i];
-    const row = uuid === undefined ? undefined : rows.find((r) => r.id === uuid);
-    return row?.state === 'ONLINE' ? row.role : undefined;
-  };
-  const secondaries = names.map((_, i) => i).filter((i) => roleOf(i) === 'SECONDARY');
-  const p = primaryRow(rows);
-  const primary = p === undefined ? -1 : indexOf(p.id);
-  let problem: GroupView['problem'];
-  if (!p) {
-    problem = {
-      code: 'NO_PRIMARY',
-      message: 'The group has no primary at the moment (an election is under way)',
-    };
-  } else if (primary < 0) {
-    const where = `${p.host}:${p.port ?? 3306}`;
-    const configured = names.includes(where);
-    problem = {
-      code: 'NO_PRIMARY',
-      message: configured
-        ? `The primary ${where} does not answer`
-        : `The primary ${where} (${p.id}) is not one of the configured nodes`,
-    };
-  }
-  return {
-    primary: primary >= 0 ? primary : undefined,
-    secondaries,
-    quorum: true,
-    problem,
-    members: describe(rows),
-  };
-}
-
 /** How one member is reached. */
 export interface GroupReplicationOptions {
   /** Pool options of each member, in the order of the `nodes` setting. */
   readonly members: readonly PoolOptions[];
   /** How reads pick an ONLINE secondary. */
-  readonly selector: 'RR' | 'RANDOM' | 'ORDER';
+  readonly selector: Selector;
   /** Milliseconds between two looks at the group while it has a primary. */
   readonly refreshInterval: number;
 }
@@ -211,14 +75,6 @@ const OWN = new Set<string>(['NO_PRIMARY', 'NO_QUORUM', 'NO_MEMBER', 'NO_SECONDA
 function worthALook(err: unknown): boolean {
   if (!(err instanceof MySqlError)) return false;
   return MEMBER_DOWN.has(err.code) || (err.errno === 1290 && err.statusCode === 503);
-}
-
-/** mysql2's internal state of a pooled connection, to tell whether it is checked out. */
-interface PooledState {
-  _pool?: unknown;
-  _released?: boolean;
-  _clusterId?: string;
-  stream?: {destroyed?: boolean; destroy(err?: Error): void};
 }
 
 /**
@@ -445,7 +301,7 @@ export class GroupReplication {
   }
 
   private forgetReleased(): void {
-    for (const c of this.writes) if (!checkedOut(c)) this.writes.delete(c);
+    for (const c of this.writes) if (!isCheckedOut(c)) this.writes.delete(c);
   }
 
   /**
@@ -457,14 +313,14 @@ export class GroupReplication {
     let count = 0;
     for (const c of this.writes) {
       this.writes.delete(c);
-      if (!checkedOut(c)) continue;
-      const member = (c as unknown as PooledState)._clusterId;
+      if (!isCheckedOut(c)) continue;
+      const member = clusterIdOf(c);
       const err = new SqlConnectorError(
         `${reason}. The statement on ${this.names[this.ids.indexOf(member ?? '')] ?? 'the primary'} was ` +
           'abandoned: whether it was applied is unknown',
         {code: 'NO_QUORUM', statusCode: 503},
       );
-      (c as unknown as PooledState).stream?.destroy(err);
+      destroySocket(c, err);
       count++;
     }
     if (count > 0) debug('no majority: abandoned %d connections of writes', count);
@@ -540,13 +396,13 @@ export class GroupReplication {
 
   /** Asks member i for the group, on its monitor connection (opened when missing), within probeTimeout. */
   private probe(i: number): Promise<MemberProbe> {
-    return new Promise((resolve) => {
-      let connection = this.monitors[i];
+    return promised((member: number, done: (err: null, probe: MemberProbe) => void) => {
+      let connection = this.monitors[member];
       if (!connection) {
-        connection = mysql2.createConnection(this.monitorOptions[i] as ConnectionOptions);
+        connection = mysql2.createConnection(this.monitorOptions[member] as ConnectionOptions);
         const opened = connection;
-        opened.on('error', () => this.dropMonitor(i, opened));
-        this.monitors[i] = opened;
+        opened.on('error', () => this.dropMonitor(member, opened));
+        this.monitors[member] = opened;
       }
       const monitor = connection;
       let settled = false;
@@ -554,14 +410,14 @@ export class GroupReplication {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.dropMonitor(i, monitor);
-        resolve({error: toMySqlError(err, GROUP_MEMBERS_SQL)});
+        this.dropMonitor(member, monitor);
+        done(null, {error: toMySqlError(err, GROUP_MEMBERS_SQL)});
       };
       const timer = setTimeout(
         () =>
           fail(
             new SqlConnectorError(
-              `${this.names[i]} did not answer within ${this.probeTimeout} ms`,
+              `${this.names[member]} did not answer within ${this.probeTimeout} ms`,
               {code: 'ETIMEDOUT', statusCode: 503},
             ),
           ),
@@ -572,21 +428,9 @@ export class GroupReplication {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const rows = result as Record<string, unknown>[];
-        resolve({
-          uuid: text(rows[0]?.self),
-          rows: rows
-            .filter((r) => r.id !== null && r.id !== undefined)
-            .map((r) => ({
-              id: text(r.id),
-              host: text(r.host),
-              port: r.port === null || r.port === undefined ? null : Number(r.port),
-              state: text(r.state),
-              role: text(r.role),
-            })),
-        });
+        done(null, memberProbe(result as Record<string, unknown>[]));
       });
-    });
+    }, i);
   }
 
   private dropMonitor(i: number, connection?: Connection): void {
@@ -595,15 +439,4 @@ export class GroupReplication {
     this.monitors[i] = undefined;
     current.destroy();
   }
-}
-
-/** A column of replication_group_members as text ('' for NULL). */
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
-}
-
-/** Whether a pooled connection is checked out (not in the pool's free list, not closed). */
-function checkedOut(connection: PoolConnection): boolean {
-  const c = connection as unknown as PooledState;
-  return c._pool !== null && c._pool !== undefined && c._released !== true && !c.stream?.destroyed;
 }

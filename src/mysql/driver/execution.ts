@@ -2,10 +2,12 @@ import {Readable} from 'node:stream';
 import {inspect} from 'node:util';
 import createDebug from 'debug';
 import type {PoolConnection} from 'mysql2';
-import {SqlConnectorError} from '../sql-connector/errors';
+import {SqlConnectorError} from '../../sql-connector/errors';
+import {MySqlError, toMySqlError} from '../errors';
+import {hasFreeConnection, isBroken} from './mysql2-internals';
 import {executePrepared} from './prepared';
-import {MySqlError, toMySqlError} from './errors';
-import type {ConnectionSource, Reroute} from './topology';
+import {promised} from './promised';
+import type {ConnectionSource, Done, Kill, Reroute} from './types';
 
 const debug = createDebug('loopback:connector:mysql');
 
@@ -36,23 +38,13 @@ export function backoffMs(attempt: number): number {
   return base + Math.random() * base;
 }
 
-/** A node-style completion callback. */
-export type Done<T> = (err: Error | null, value?: T) => void;
-
 /**
  * Gives a connection back to the pool, or drops it when a fatal error or a timeout broke it (mysql2 would otherwise
  * hand the broken connection to the next caller).
  */
 export function releaseOrDrop(connection: PoolConnection): void {
-  const state = connection as unknown as {
-    _fatalError?: unknown;
-    _protocolError?: unknown;
-    _closing?: boolean;
-    stream?: {destroyed?: boolean};
-  };
-  if (state._fatalError || state._protocolError || state._closing || state.stream?.destroyed) {
-    connection.destroy();
-  } else connection.release();
+  if (isBroken(connection)) connection.destroy();
+  else connection.release();
 }
 
 /** The statement running on a connection: how to fail it when the connection reports an error. */
@@ -128,26 +120,13 @@ export function connectionWithin(
   });
 }
 
-/**
- * Whether `source` is a mysql2 pool with a free connection, which `getConnection` then gives at once (a cluster
- * namespace, or anything else, answers no).
- */
-function hasFreeConnection(source: ConnectionSource): boolean {
-  const pool = source as {_closed?: boolean; _freeConnections?: {length: number}};
-  return pool._closed === false && (pool._freeConnections?.length ?? 0) > 0;
-}
-
 /** {@link connectionWithin} as a promise. */
 export function acquire(source: ConnectionSource, timeoutMs: number): Promise<PoolConnection> {
-  return new Promise((resolve, reject) =>
-    connectionWithin(source, timeoutMs, (err, connection) =>
-      err ? reject(err) : resolve(connection as PoolConnection),
-    ),
+  return promised(
+    (from: ConnectionSource, done: Done<PoolConnection>) => connectionWithin(from, timeoutMs, done),
+    source,
   );
 }
-
-/** Stops the statement running on a connection, on its server (`KILL QUERY`), itself within `timeoutMs`. */
-export type Kill = (connection: PoolConnection, timeoutMs: number) => void;
 
 /**
  * Sends a statement on a connection, result to `done`. With `timeoutMs`, a statement still running then is stopped
@@ -294,26 +273,24 @@ function localFileGate(
   };
 }
 
+/** One statement on a connection the caller holds (a transaction's, or one pinned for a unit of work). */
+export interface BoundStatement {
+  readonly connection: PoolConnection;
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly timeoutMs: number;
+  readonly kill: Kill;
+  /** Run as a prepared statement (prepared.ts). */
+  readonly prepared: boolean;
+}
+
 /** {@link send} as a promise. */
-export function queryOn(
-  connection: PoolConnection,
-  sql: string,
-  params: readonly unknown[],
-  timeoutMs: number,
-  kill: Kill,
-  prepared = false,
-): Promise<unknown> {
-  return new Promise((resolve, reject) =>
-    send(
-      connection,
-      sql,
-      params,
-      timeoutMs,
-      kill,
-      (err, result) => (err ? reject(err) : resolve(result)),
-      prepared,
-    ),
-  );
+export function queryOn(statement: BoundStatement): Promise<unknown> {
+  return promised(sendBound, statement);
+}
+
+function sendBound(s: BoundStatement, done: Done<unknown>): void {
+  send(s.connection, s.sql, s.params, s.timeoutMs, s.kill, done, s.prepared);
 }
 
 /** Where and how one autocommit statement runs. */
@@ -351,49 +328,52 @@ function refusedAsReadOnly(err: Error): boolean {
  * underneath and a single promise on top: this is the path of every statement outside a transaction.
  */
 export function runPooled(statement: PooledStatement): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let rerouted = false;
-    /** The statement was not applied: it may run once more where `reroute` says, if the attempt began `since`. */
-    const elsewhere = (err: Error, n: number, since: number) => {
-      const reroute = statement.reroute;
-      if (!reroute || rerouted) return reject(err);
-      rerouted = true;
-      reroute(err, since).then(
-        (next) =>
-          next instanceof Error
-            ? reject(next)
-            : attempt(n, {...statement, source: next, fallback: undefined}),
-        () => reject(err),
+  return promised(startPooled, statement);
+}
+
+/** {@link runPooled} with a callback. */
+function startPooled(statement: PooledStatement, done: Done<unknown>): void {
+  let rerouted = false;
+  /** The statement was not applied: it may run once more where `reroute` says, if the attempt began `since`. */
+  const elsewhere = (err: Error, n: number, since: number) => {
+    const reroute = statement.reroute;
+    if (!reroute || rerouted) return done(err);
+    rerouted = true;
+    reroute(err, since).then(
+      (next) =>
+        next instanceof Error
+          ? done(next)
+          : attempt(n, {...statement, source: next, fallback: undefined}),
+      () => done(err),
+    );
+  };
+  const attempt = (n: number, where: PooledStatement) => {
+    const since = statement.reroute ? Date.now() : 0;
+    take(where, (err, connection) => {
+      if (err) return elsewhere(err, n, since);
+      const c = connection as PoolConnection;
+      send(
+        c,
+        statement.sql,
+        statement.params,
+        statement.timeoutMs,
+        statement.kill,
+        (qerr, result) => {
+          releaseOrDrop(c);
+          if (!qerr) return done(null, result);
+          if (n < statement.retries && isRetryable(qerr)) {
+            statement.onRetry?.(qerr as MySqlError, n + 1);
+            setTimeout(() => attempt(n + 1, where), backoffMs(n));
+            return;
+          }
+          if (refusedAsReadOnly(qerr)) return elsewhere(qerr, n, since);
+          done(qerr);
+        },
+        statement.prepared,
       );
-    };
-    const attempt = (n: number, where: PooledStatement) => {
-      const since = statement.reroute ? Date.now() : 0;
-      take(where, (err, connection) => {
-        if (err) return elsewhere(err, n, since);
-        const c = connection as PoolConnection;
-        send(
-          c,
-          statement.sql,
-          statement.params,
-          statement.timeoutMs,
-          statement.kill,
-          (qerr, result) => {
-            releaseOrDrop(c);
-            if (!qerr) return resolve(result);
-            if (n < statement.retries && isRetryable(qerr)) {
-              statement.onRetry?.(qerr as MySqlError, n + 1);
-              setTimeout(() => attempt(n + 1, where), backoffMs(n));
-              return;
-            }
-            if (refusedAsReadOnly(qerr)) return elsewhere(qerr, n, since);
-            reject(qerr);
-          },
-          statement.prepared,
-        );
-      });
-    };
-    attempt(0, statement);
-  });
+    });
+  };
+  attempt(0, statement);
 }
 
 /** A connection from the statement's source, else from its fallback. */

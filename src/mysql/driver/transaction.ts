@@ -1,7 +1,9 @@
 import createDebug from 'debug';
 import type {Pool, PoolConnection} from 'mysql2';
-import {InvalidTransactionError, SqlConnectorError} from '../sql-connector/errors';
-import {toMySqlError} from './errors';
+import {InvalidTransactionError, SqlConnectorError} from '../../sql-connector/errors';
+import {toMySqlError} from '../errors';
+import {promised} from './promised';
+import type {Done} from './types';
 
 const debug = createDebug('loopback:connector:mysql:transaction');
 
@@ -32,23 +34,23 @@ export function query(
   sql: string,
   timeoutMs = 0,
 ): Promise<unknown> {
-  return new Promise((resolve, reject) => {
+  return promised((on: PoolConnection | Pool, settle: Done<unknown>) => {
     const done = (err: Error | null, result?: unknown) => {
-      if (!err) return resolve(result);
+      if (!err) return settle(null, result);
       if ((err as {code?: unknown}).code !== 'PROTOCOL_SEQUENCE_TIMEOUT') {
-        return reject(toMySqlError(err, sql));
+        return settle(toMySqlError(err, sql));
       }
-      (connection as PoolConnection).destroy?.();
-      reject(
+      (on as PoolConnection).destroy?.();
+      settle(
         new SqlConnectorError(`${sql} did not finish within ${timeoutMs} ms`, {
           code: 'QUERY_TIMEOUT',
           statusCode: 504,
         }),
       );
     };
-    if (timeoutMs > 0) connection.query({sql, timeout: timeoutMs}, done);
-    else connection.query(sql, done);
-  });
+    if (timeoutMs > 0) on.query({sql, timeout: timeoutMs}, done);
+    else on.query(sql, done);
+  }, connection);
 }
 
 /**
