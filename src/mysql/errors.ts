@@ -1,7 +1,7 @@
 import {SqlConnectorError} from '../sql-connector/errors';
 
-/** The HTTP status of driver errors by their code; anything else is 500. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+/** The HTTP status of errors by their code (the server's, mysql2's and the connector's own); anything else is 500. */
+const STATUS_BY_CODE = {
   ER_DUP_ENTRY: 422,
   ER_DUP_KEY: 422,
   ER_DUP_UNIQUE: 422,
@@ -75,7 +75,22 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CONNECTION_CLOSED: 503,
   ER_QUERY_INTERRUPTED: 504,
   ER_STATEMENT_TIMEOUT: 504,
-};
+  // The connector's own: no pool connection within acquireTimeout, a statement past queryTimeout, a named lock
+  // (findOrCreate, upsertWithWhere) not granted in time.
+  POOL_ACQUIRE_TIMEOUT: 503,
+  QUERY_TIMEOUT: 504,
+  LOCK_TIMEOUT: 503,
+} as const satisfies Record<string, number>;
+
+/**
+ * The code of a {@link MySqlError}: one the connector gives a status to (the server's `ER_DUP_ENTRY`, mysql2's
+ * `PROTOCOL_CONNECTION_LOST`, the connector's own `QUERY_TIMEOUT`...), or any other the server or mysql2 reports
+ * (mysql2 names several thousand).
+ */
+export type MySqlErrorCode = keyof typeof STATUS_BY_CODE | 'ER_UNKNOWN' | (string & {});
+
+const statusOf = (code: string): number | undefined =>
+  (STATUS_BY_CODE as Readonly<Record<string, number>>)[code];
 
 interface DriverError {
   message?: unknown;
@@ -93,6 +108,7 @@ interface DriverError {
  */
 export class MySqlError extends SqlConnectorError {
   override name = 'MySqlError';
+  declare readonly code: MySqlErrorCode;
   readonly errno: number | undefined;
   readonly sqlState: string | undefined;
   readonly sqlMessage: string | undefined;
@@ -100,12 +116,12 @@ export class MySqlError extends SqlConnectorError {
   readonly fatal: boolean;
   readonly sql: string | undefined;
 
-  constructor(message: string, driver: DriverError, sql: string | undefined, cause: unknown) {
+  constructor(message: string, driver: DriverError, sql?: string) {
     const code = driverCode(driver);
     // MySQL 8 names each regexp failure (ER_REGEXP_SYNTAX, ER_REGEXP_MISMATCHED_PAREN, ...). SQLSTATE class 23 is an
     // integrity constraint violation, whatever the server calls it.
     const status =
-      STATUS_BY_CODE[code] ??
+      statusOf(code) ??
       (code.startsWith('ER_REGEXP_')
         ? 400
         : refusedAsReadOnly(code, driver) || galeraNodeNotReady(code, driver)
@@ -113,7 +129,7 @@ export class MySqlError extends SqlConnectorError {
           : String(driver.sqlState).startsWith('23')
             ? 422
             : 500);
-    super(message, {code, statusCode: status, cause});
+    super(message, {code, statusCode: status});
     this.errno = typeof driver.errno === 'number' ? driver.errno : undefined;
     this.sqlState = typeof driver.sqlState === 'string' ? driver.sqlState : undefined;
     this.sqlMessage = typeof driver.sqlMessage === 'string' ? driver.sqlMessage : undefined;
@@ -167,7 +183,9 @@ export function toMySqlError(err: unknown, sql?: string): Error {
   const message = text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
   // No `cause`: mysql2 puts the statement with its values written in on its error (`err.sql`), and a cause is
   // printed by util.inspect and most loggers. The driver's fields and stack are copied instead.
-  const error = new MySqlError(message, driver, sql, undefined);
+  const error = LOCK_CONFLICTS.has(driver.errno)
+    ? new LockConflictError(message, driver, sql)
+    : new MySqlError(message, driver, sql);
   if (err instanceof Error && err.stack) {
     error.stack = `${error.name}: ${message}\n${err.stack.split('\n').slice(1).join('\n')}`;
   }
@@ -204,8 +222,6 @@ export function duplicateEntryError(model: string): MySqlError {
   return new MySqlError(
     `Duplicate entry: the ${model} row conflicts with another row on a unique key`,
     {code: 'ER_DUP_ENTRY', errno: 1062, sqlState: '23000'},
-    undefined,
-    undefined,
   );
 }
 
@@ -215,10 +231,69 @@ export function duplicateEntryError(model: string): MySqlError {
  * range.
  */
 export function valueOutOfRangeError(message: string): MySqlError {
-  return new MySqlError(
-    message,
-    {code: 'ER_TRUNCATED_WRONG_VALUE', errno: 1292, sqlState: '22007'},
-    undefined,
-    undefined,
+  return new MySqlError(message, {
+    code: 'ER_TRUNCATED_WRONG_VALUE',
+    errno: 1292,
+    sqlState: '22007',
+  });
+}
+
+/** Error numbers of a statement InnoDB rolled back for lock contention: ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
+const LOCK_CONFLICTS: ReadonlySet<unknown> = new Set([1213, 1205]);
+
+/**
+ * No pool connection came free within `acquireTimeout` (503 `POOL_ACQUIRE_TIMEOUT`): every connection was busy, or
+ * the server did not answer a new connection in time. Nothing was sent.
+ */
+export class PoolTimeoutError extends MySqlError {
+  override name = 'PoolTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(
+      `No connection available within ${timeoutMs} ms (connectionLimit reached): raise connectionLimit or acquireTimeout`,
+      {code: 'POOL_ACQUIRE_TIMEOUT'},
+    );
+  }
+}
+
+/**
+ * A statement still running after `queryTimeout` (or the call's `options.timeout`): stopped on the server with
+ * `KILL QUERY`, its connection destroyed (504 `QUERY_TIMEOUT`). A write may or may not have been applied.
+ */
+export class QueryTimeoutError extends MySqlError {
+  override name = 'QueryTimeoutError';
+  constructor(
+    readonly timeoutMs: number,
+    message = `The statement did not finish within ${timeoutMs} ms and was stopped`,
+  ) {
+    super(message, {code: 'QUERY_TIMEOUT'});
+  }
+}
+
+/**
+ * Lock contention: a deadlock (1213, `ER_LOCK_DEADLOCK`) or a lock wait past `innodb_lock_wait_timeout` (1205,
+ * `ER_LOCK_WAIT_TIMEOUT`), both 409, after which InnoDB rolled the statement (autocommit, retried by the connector
+ * up to `deadlockRetries` times) or the whole transaction back; or a findOrCreate / upsertWithWhere that waited for
+ * its named lock too long (503 `LOCK_TIMEOUT`). Running the work again may succeed.
+ */
+export class LockConflictError extends MySqlError {
+  override name = 'LockConflictError';
+}
+
+/** The error of a named lock not granted within `seconds` (see named-lock.ts). */
+export function lockTimeoutError(seconds: number): LockConflictError {
+  return new LockConflictError(
+    `Timed out after ${seconds}s waiting for a concurrent findOrCreate or upsertWithWhere`,
+    {code: 'LOCK_TIMEOUT'},
   );
+}
+
+/**
+ * Whether `err` is a {@link MySqlError} (of any subclass), with `code` when given.
+ *
+ * ```ts
+ * if (isMySqlError(err, 'ER_DUP_ENTRY')) return conflict(err.sqlMessage);
+ * ```
+ */
+export function isMySqlError(err: unknown, code?: MySqlErrorCode): err is MySqlError {
+  return err instanceof MySqlError && (code === undefined || err.code === code);
 }

@@ -1,5 +1,13 @@
 export {MySQL} from './mysql-connector';
-export {MySqlError, toMySqlError} from './errors';
+export {
+  isMySqlError,
+  LockConflictError,
+  MySqlError,
+  PoolTimeoutError,
+  QueryTimeoutError,
+  toMySqlError,
+  type MySqlErrorCode,
+} from './errors';
 export {streamFind, STREAM_HIGH_WATER_MARK, type StreamableRepository} from './stream';
 export {
   resolveSettings,

@@ -1,6 +1,6 @@
 import {inspect} from 'node:util';
 import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
-import {InvalidFilterError} from '../sql-connector/errors';
+import {EntityNotFoundError, InvalidFilterError} from '../sql-connector/errors';
 import {buildProjection, type FieldList} from '../sql-connector/fields';
 import type {Filter, ModelData, Options, Where} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
@@ -12,13 +12,7 @@ import {
   type StatementIntent,
   type UpsertInfo,
 } from '../sql-connector/sql-connector';
-import {
-  Driver,
-  streamRows,
-  type Pool,
-  type PoolCluster,
-  type PoolConnection,
-} from './driver';
+import {Driver, streamRows, type Pool, type PoolCluster, type PoolConnection} from './driver';
 import * as migration from './migration';
 import {
   migrationArgs,
@@ -51,6 +45,7 @@ import {
 import {PreparedSelects} from './prepared';
 import {insertedId, insertedIds, matchedCount} from './results';
 import {MySqlUpsert} from './upsert';
+import {isMySqlError} from './errors';
 import {
   columnReader,
   dateSettings,
@@ -235,14 +230,13 @@ export class MySQL extends SqlConnector {
     try {
       return await super.upsertAsync(model, data, options, mode);
     } catch (err) {
-      if (mode !== 'patch' || (err as {code?: unknown}).code !== 'ER_NO_DEFAULT_FOR_FIELD')
-        throw err;
+      if (mode !== 'patch' || !isMySqlError(err, 'ER_NO_DEFAULT_FOR_FIELD')) throw err;
       const id = this.idOf(this.getModelMapping(model), data);
       if (id === undefined || id === null) throw err;
       try {
         await this.updateByIdAsync(model, id, data, options, 'patch');
       } catch (updateErr) {
-        throw (updateErr as {code?: unknown}).code === 'ENTITY_NOT_FOUND' ? err : updateErr;
+        throw updateErr instanceof EntityNotFoundError ? err : updateErr;
       }
       return [data, {isNewInstance: false}];
     }

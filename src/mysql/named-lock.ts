@@ -3,7 +3,7 @@
  * for each other instead of inserting the same row twice.
  */
 import {createHash} from 'node:crypto';
-import {SqlConnectorError} from '../sql-connector/errors';
+import {lockTimeoutError} from './errors';
 import type {Options} from '../sql-connector/juggler-types';
 import {ParameterizedSQL} from '../sql-connector/parameterized-sql';
 import {holdLocksUntilEnd, type PoolConnection} from './driver';
@@ -41,13 +41,7 @@ export function withNamedLock<T>(
       opts,
     );
     if (Number(rows[0]?.locked) !== 1) {
-      throw new SqlConnectorError(
-        `Timed out after ${LOCK_TIMEOUT_SECONDS}s waiting for a concurrent findOrCreate or upsertWithWhere`,
-        {
-          code: 'LOCK_TIMEOUT',
-          statusCode: 503,
-        },
-      );
+      throw lockTimeoutError(LOCK_TIMEOUT_SECONDS);
     }
     // Inside a transaction, the lock is held until it ends, so others wait until the new row is visible to them.
     if (inTransaction) {

@@ -2,7 +2,7 @@ import {
   EntityNotFoundError,
   InvalidFilterError,
   InvalidModelError,
-  SqlConnectorError,
+  ConcurrentModificationError,
 } from './errors';
 import {applyGeneratedIds, planInsertBatches, type StatementLimits} from './insert-batches';
 import type {Filter, ModelData, Options, Where} from './juggler-types';
@@ -171,9 +171,8 @@ export async function upsertWithWhere(
       );
       if (stmt && host.getAffectedCount(await host.run(stmt, opts)) === 0) {
         if (attempt < MAX_UPSERT_ATTEMPTS) continue;
-        throw new SqlConnectorError(
+        throw new ConcurrentModificationError(
           `upsertWithWhere on ${model}: the matching row changed ${attempt} times while it was being updated`,
-          {code: 'CONCURRENT_MODIFICATION', statusCode: 409},
         );
       }
       const updated: ModelData = {};

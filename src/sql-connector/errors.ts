@@ -70,6 +70,14 @@ export class InvalidModelError extends SqlConnectorError {
   }
 }
 
+/** An upsertWithWhere whose matching row kept changing while it was being updated (409): run it again. */
+export class ConcurrentModificationError extends SqlConnectorError {
+  override name = 'ConcurrentModificationError';
+  constructor(message: string) {
+    super(message, {code: 'CONCURRENT_MODIFICATION', statusCode: 409});
+  }
+}
+
 /** True for any error raised by this package. */
 export function isSqlConnectorError(err: unknown): err is SqlConnectorError {
   return err instanceof SqlConnectorError;

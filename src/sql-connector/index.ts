@@ -7,6 +7,7 @@ export {
 } from './sql-connector';
 export {SqlStatementBuilder} from './sql-statement-builder';
 export {
+  ConcurrentModificationError,
   EntityNotFoundError,
   InvalidFilterError,
   InvalidModelError,

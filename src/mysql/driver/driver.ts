@@ -9,6 +9,7 @@ import mysql2, {
 import type {ModelData, Options} from '../../sql-connector/juggler-types';
 import type {StatementIntent} from '../../sql-connector/sql-connector';
 import {describeServer, SERVER_INFO_SQL, UNKNOWN_SERVER, type ServerInfo} from '../server';
+import {isMySqlError} from '../errors';
 import {acquire, queryOn, releaseOrDrop, runPooled} from './execution';
 import {bindable} from '../prepared';
 import type {StreamPlan} from './stream';
@@ -220,7 +221,7 @@ export class Driver {
           if (lag === null || lag === undefined || Number(lag) > max) lagging.push(id);
         } catch (err) {
           // A replica that does not answer is handled by the pool cluster (out of rotation for a while).
-          const denied = (err as {code?: unknown}).code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR';
+          const denied = isMySqlError(err, 'ER_SPECIFIC_ACCESS_DENIED_ERROR');
           if (denied && !unreadable.has(id)) {
             unreadable.add(id);
             const {host, port} = this.settings.replicas[topology.replicas.indexOf(id)] ?? {};

@@ -3,7 +3,14 @@ import {inspect} from 'node:util';
 import createDebug from 'debug';
 import type {PoolConnection} from 'mysql2';
 import {SqlConnectorError} from '../../sql-connector/errors';
-import {MySqlError, toMySqlError} from '../errors';
+import {
+  isMySqlError,
+  LockConflictError,
+  MySqlError,
+  PoolTimeoutError,
+  QueryTimeoutError,
+  toMySqlError,
+} from '../errors';
 import {hasFreeConnection, isBroken} from './mysql2-internals';
 import {executePrepared} from './prepared';
 import {promised} from './promised';
@@ -16,9 +23,6 @@ const debug = createDebug('loopback:connector:mysql');
  * statement on the server, and the errors after which the same statement may safely run again.
  */
 
-/** Error numbers of a statement rolled back by InnoDB because of lock contention (ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT). */
-const LOCK_CONFLICTS = new Set([1213, 1205]);
-
 /**
  * Whether an autocommit statement that failed with `err` may run again:
  * - a deadlock or lock-wait timeout rolled the statement back (in autocommit mode it is its own transaction);
@@ -27,9 +31,9 @@ const LOCK_CONFLICTS = new Set([1213, 1205]);
  * server may have applied a write, and a DBA's `KILL` of a runaway query must reach the caller.
  */
 export function isRetryable(err: unknown): boolean {
-  if (!(err instanceof MySqlError)) return false;
-  if (err.errno !== undefined && LOCK_CONFLICTS.has(err.errno)) return true;
-  return err.code === 'CONNECTION_CLOSED';
+  // A LockConflictError without an errno is a named lock's timeout, raised above the driver.
+  if (err instanceof LockConflictError) return err.errno !== undefined;
+  return isMySqlError(err, 'CONNECTION_CLOSED');
 }
 
 /** Jittered exponential backoff before retry `attempt + 1`, in ms: 10-20, 20-40, 40-80... */
@@ -101,12 +105,7 @@ export function connectionWithin(
     timeoutMs > 0
       ? setTimeout(() => {
           timedOut = true;
-          done(
-            new SqlConnectorError(
-              `No connection available within ${timeoutMs} ms (connectionLimit reached): raise connectionLimit or acquireTimeout`,
-              {code: 'POOL_ACQUIRE_TIMEOUT', statusCode: 503},
-            ),
-          );
+          done(new PoolTimeoutError(timeoutMs));
         }, timeoutMs)
       : undefined;
   source.getConnection((err, connection) => {
@@ -150,15 +149,7 @@ export function send(
     if ((err as {code?: string}).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
       kill(connection, timeoutMs);
       connection.destroy();
-      return done(
-        new SqlConnectorError(
-          `The statement did not finish within ${timeoutMs} ms and was stopped`,
-          {
-            code: 'QUERY_TIMEOUT',
-            statusCode: 504,
-          },
-        ),
-      );
+      return done(new QueryTimeoutError(timeoutMs));
     }
     done(unnamedAsProtocolError(toMySqlError(err, sql)));
   };
@@ -198,7 +189,6 @@ function unnamedAsProtocolError(err: Error): Error {
     `The server's answer could not be read: ${err.message}`,
     {code: 'PROTOCOL_ERROR', fatal: err.fatal},
     err.sql,
-    undefined,
   );
   error.stack = err.stack;
   return error;

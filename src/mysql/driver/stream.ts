@@ -1,8 +1,7 @@
 import type {PoolConnection, Query} from 'mysql2';
 import type {Readable} from 'node:stream';
-import {SqlConnectorError} from '../../sql-connector/errors';
 import type {ModelData} from '../../sql-connector/juggler-types';
-import {toMySqlError} from '../errors';
+import {QueryTimeoutError, toMySqlError} from '../errors';
 import {connectionWithin, releaseOrDrop} from './execution';
 import {promised} from './promised';
 import type {ConnectionSource, Done} from './types';
@@ -54,11 +53,8 @@ function takeFor(plan: StreamPlan, done: Done<PoolConnection>): void {
   );
 }
 
-function timeoutError(timeoutMs: number): SqlConnectorError {
-  return new SqlConnectorError(
-    `The statement did not finish within ${timeoutMs} ms and was stopped`,
-    {code: 'QUERY_TIMEOUT', statusCode: 504},
-  );
+function timeoutError(timeoutMs: number): QueryTimeoutError {
+  return new QueryTimeoutError(timeoutMs);
 }
 
 /**

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import type {Pool, PoolConnection} from 'mysql2';
-import {InvalidTransactionError, SqlConnectorError} from '../../sql-connector/errors';
-import {toMySqlError} from '../errors';
+import {InvalidTransactionError} from '../../sql-connector/errors';
+import {QueryTimeoutError, toMySqlError} from '../errors';
 import {promised} from './promised';
 import type {Done} from './types';
 
@@ -41,12 +41,7 @@ export function query(
         return settle(toMySqlError(err, sql));
       }
       (on as PoolConnection).destroy?.();
-      settle(
-        new SqlConnectorError(`${sql} did not finish within ${timeoutMs} ms`, {
-          code: 'QUERY_TIMEOUT',
-          statusCode: 504,
-        }),
-      );
+      settle(new QueryTimeoutError(timeoutMs, `${sql} did not finish within ${timeoutMs} ms`));
     };
     if (timeoutMs > 0) on.query({sql, timeout: timeoutMs}, done);
     else on.query(sql, done);

@@ -74,7 +74,7 @@ describe('toMySqlError', () => {
     assert.equal(toMySqlError(own, 'SELECT 1'), own);
     const base = new SqlConnectorError('x', {code: 'X', statusCode: 418});
     assert.equal(toMySqlError(base), base);
-    const mysqlErr = new MySqlError('y', {code: 'ER_DUP_ENTRY'}, 'SQL', undefined);
+    const mysqlErr = new MySqlError('y', {code: 'ER_DUP_ENTRY'}, 'SQL');
     assert.equal(toMySqlError(mysqlErr, 'OTHER'), mysqlErr);
     assert.equal((toMySqlError(mysqlErr, 'OTHER') as MySqlError).sql, 'SQL');
   });

@@ -68,6 +68,6 @@ describe('juggler contract', () => {
     }
     assert.ok(new MySQL({}) instanceof api.SqlConnector);
     assert.ok(new api.InvalidFilterError('x') instanceof api.SqlConnectorError);
-    assert.ok(new api.MySqlError('x', {}, undefined, undefined) instanceof api.SqlConnectorError);
+    assert.ok(new api.MySqlError('x', {}, undefined) instanceof api.SqlConnectorError);
   });
 });
