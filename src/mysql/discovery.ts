@@ -132,6 +132,16 @@ export interface DiscoveredUniqueKey {
   indexName: string;
 }
 
+/** What each discover* call of the connector calls back with, by kind. */
+export interface Discovered {
+  schemas: DiscoveredSchema[];
+  models: DiscoveredModelDefinition[];
+  properties: DiscoveredProperty[];
+  primaryKeys: DiscoveredPrimaryKey[];
+  foreignKeys: DiscoveredForeignKey[];
+  uniqueKeys: DiscoveredUniqueKey[];
+}
+
 type Row = Record<string, unknown>;
 
 // -------------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import {inspect} from 'node:util';
 import {settleOrReturn, type Callback} from '../sql-connector/callbacks';
-import {EntityNotFoundError, InvalidFilterError} from '../sql-connector/errors';
+import {InvalidFilterError} from '../sql-connector/errors';
 import {buildProjection, type FieldList} from '../sql-connector/fields';
 import type {Filter, ModelData, Options, Where} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
@@ -23,16 +23,7 @@ import {
 import {withNamedLock, type LockHost} from './named-lock';
 import {MYSQL_WHERE_DIALECT} from './operators';
 import * as discovery from './discovery';
-import type {
-  DiscoveredForeignKey,
-  DiscoveredModelDefinition,
-  DiscoveredPrimaryKey,
-  DiscoveredProperty,
-  DiscoveredSchema,
-  DiscoveredUniqueKey,
-  DiscoveryOptions as DOpts,
-  DiscoveryRunner,
-} from './discovery';
+import type {Discovered as Found, DiscoveryOptions as DOpts, DiscoveryRunner} from './discovery';
 import {applyMySqlPagination} from './pagination';
 import {valueTypeRegistry} from './property-type';
 import type {ServerInfo} from './server';
@@ -45,7 +36,6 @@ import {
 import {PreparedSelects} from './prepared';
 import {insertedId, insertedIds, matchedCount} from './results';
 import {MySqlUpsert} from './upsert';
-import {isMySqlError} from './errors';
 import {
   columnReader,
   dateSettings,
@@ -113,10 +103,7 @@ export class MySQL extends SqlConnector {
     this.driver.assumeServer(server);
   }
 
-  /**
-   * What `util.inspect` (console.log, most loggers) shows of the connector: where it connects and how it is doing,
-   * never the password, TLS keys, the settings or the pool (whose options hold them).
-   */
+  /** What `util.inspect` (and most loggers) shows: where it connects and how it is doing, never a secret. */
   [inspect.custom](): string {
     return `MySQL ${inspect(this.toJSON())}`;
   }
@@ -215,31 +202,22 @@ export class MySQL extends SqlConnector {
     return this.upserts.upsertRow(mapping, id, fields, options);
   }
 
-  /**
-   * A patch that leaves out a NOT NULL column without a default fails as an INSERT (ER_NO_DEFAULT_FOR_FIELD) before
-   * the server looks for the existing row: patch that row with an UPDATE instead; with no such row, the insert's
-   * error stands.
-   */
-  override async upsertAsync(
+  /** The base's upsert, with MySQL's fallback for a patch the INSERT cannot take (upsert.ts). */
+  override upsertAsync(
     model: string,
     data: ModelData,
     options: Options,
     mode: 'patch' | 'replace',
   ): Promise<[ModelData, UpsertInfo]> {
-    await this.upserts.loadOtherUniqueKeys(this.getModelMapping(model));
-    try {
-      return await super.upsertAsync(model, data, options, mode);
-    } catch (err) {
-      if (mode !== 'patch' || !isMySqlError(err, 'ER_NO_DEFAULT_FOR_FIELD')) throw err;
-      const id = this.idOf(this.getModelMapping(model), data);
-      if (id === undefined || id === null) throw err;
-      try {
-        await this.updateByIdAsync(model, id, data, options, 'patch');
-      } catch (updateErr) {
-        throw updateErr instanceof EntityNotFoundError ? err : updateErr;
-      }
-      return [data, {isNewInstance: false}];
-    }
+    const mapping = this.getModelMapping(model);
+    const id = this.idOf(mapping, data);
+    return this.upserts.upsert(
+      mapping,
+      id,
+      mode,
+      () => super.upsertAsync(model, data, options, mode),
+      () => this.updateByIdAsync(model, id, data, options, 'patch').then(() => data),
+    );
   }
 
   protected withLock<T>(
@@ -260,13 +238,10 @@ export class MySQL extends SqlConnector {
   }
 
   /**
-   * The rows `find` returns for `filter`, as an async iterable of plain model data, read while they arrive: columns
-   * mapped to properties and values converted as `find` does, the same filter validation and errors, but no juggler
-   * (no model instances, hooks, default scope nor `include`, which is a 400 here) and no `execute` observers. mysql2
-   * pauses the socket while the consumer is behind, so memory stays flat for any number of rows. The connection is
-   * the transaction's with `options.transaction`, else one from the pool (a replica's for reads, as `find`), given
-   * back when the rows end, the statement fails or the consumer stops early; `queryTimeout` (or `options.timeout`)
-   * bounds the whole stream. Nothing runs before the first `next()`.
+   * The rows `find` returns for `filter`, as an async iterable of plain model data (converted as `find` does, without
+   * juggler: no instances, hooks, default scope nor `include`), read while they arrive with backpressure, on the
+   * transaction's connection or a pooled one (a replica's) given back when the rows end, fail or the consumer stops.
+   * `queryTimeout` bounds the whole stream; nothing runs before the first `next()`. See README, "Streaming reads".
    *
    * ```ts
    * for await (const row of ds.connector.stream('Order', {where: {status: 'open'}})) process(row);
@@ -414,13 +389,9 @@ export class MySQL extends SqlConnector {
     getModelMapping: (model) => this.getModelMapping(model),
     isModel: (model) => this.getModelDefinition(model) !== undefined,
     tableOptions: () => ({charset: this.resolved.charset, collation: this.resolved.collation}),
-    forgetUniqueKeys: () => this.forgetUniqueKeys(),
+    // What was read of the tables' unique keys (upsert.ts): a migration may change them.
+    forgetUniqueKeys: () => this.upserts.clear(),
   };
-
-  /** What was read of the tables' unique keys (upsert.ts): a migration may change them. */
-  private forgetUniqueKeys(): void {
-    this.upserts.clear();
-  }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Discovery (discovery.ts): juggler's discover* calls, `cb(err, rows)`; a promise without a callback
@@ -443,41 +414,37 @@ export class MySQL extends SqlConnector {
   }
 
   /** The databases: `[{catalog, schema}]`. */
-  discoverDatabaseSchemas(options: DOpts, cb?: Callback<DiscoveredSchema[]>) {
+  discoverDatabaseSchemas(options: DOpts, cb?: Callback<Found['schemas']>) {
     return this.discover(options, cb, discovery.discoverDatabaseSchemas);
   }
 
   /** Tables (views too with `views: true`) of `owner`, else the connected database: `[{type, name, owner}]`. */
-  discoverModelDefinitions(options: DOpts, cb?: Callback<DiscoveredModelDefinition[]>) {
+  discoverModelDefinitions(options: DOpts, cb?: Callback<Found['models']>) {
     return this.discover(options, cb, discovery.discoverModelDefinitions);
   }
 
   /** The columns of a table or view, in order, with their LoopBack `type`. */
-  discoverModelProperties(table: string, options: DOpts, cb?: Callback<DiscoveredProperty[]>) {
+  discoverModelProperties(table: string, options: DOpts, cb?: Callback<Found['properties']>) {
     return this.discover(options, cb, (r, o) => discovery.discoverModelProperties(r, table, o));
   }
 
   /** `[{owner, tableName, columnName, keySeq, pkName}]`. */
-  discoverPrimaryKeys(table: string, options: DOpts, cb?: Callback<DiscoveredPrimaryKey[]>) {
+  discoverPrimaryKeys(table: string, options: DOpts, cb?: Callback<Found['primaryKeys']>) {
     return this.discover(options, cb, (r, o) => discovery.discoverPrimaryKeys(r, table, o));
   }
 
   /** The foreign keys of `table`: `[{fkOwner, fkName, fkTableName, fkColumnName, keySeq, pkOwner, pkName, ...}]`. */
-  discoverForeignKeys(table: string, options: DOpts, cb?: Callback<DiscoveredForeignKey[]>) {
+  discoverForeignKeys(table: string, options: DOpts, cb?: Callback<Found['foreignKeys']>) {
     return this.discover(options, cb, (r, o) => discovery.discoverForeignKeys(r, table, o));
   }
 
   /** The foreign keys of other tables that reference `table`, in the shape of `discoverForeignKeys`. */
-  discoverExportedForeignKeys(
-    table: string,
-    options: DOpts,
-    cb?: Callback<DiscoveredForeignKey[]>,
-  ) {
+  discoverExportedForeignKeys(table: string, options: DOpts, cb?: Callback<Found['foreignKeys']>) {
     return this.discover(options, cb, (r, o) => discovery.discoverExportedForeignKeys(r, table, o));
   }
 
   /** The columns unique on their own (single-column unique indexes, not the primary key). */
-  discoverUniqueKeys(table: string, options: DOpts, cb?: Callback<DiscoveredUniqueKey[]>) {
+  discoverUniqueKeys(table: string, options: DOpts, cb?: Callback<Found['uniqueKeys']>) {
     return this.discover(options, cb, (r, o) => discovery.discoverUniqueKeys(r, table, o));
   }
 }

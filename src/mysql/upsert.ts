@@ -1,10 +1,12 @@
 import type {ResultSetHeader} from './driver';
 import type {FieldList} from '../sql-connector/fields';
-import type {Options} from '../sql-connector/juggler-types';
+import {EntityNotFoundError} from '../sql-connector/errors';
+import type {ModelData, Options} from '../sql-connector/juggler-types';
 import type {ColumnMapping, ModelMapping} from '../sql-connector/model-mapping';
 import {primary} from '../sql-connector/options';
 import type {ParameterizedSQL} from '../sql-connector/parameterized-sql';
-import {duplicateEntryError} from './errors';
+import type {UpsertInfo} from '../sql-connector/sql-connector';
+import {duplicateEntryError, isMySqlError} from './errors';
 import {buildOtherUniqueKeysCountQuery} from './information-schema';
 import type {ServerInfo} from './server';
 
@@ -99,6 +101,32 @@ export class MySqlUpsert {
   hasOtherUniqueKeys(mapping: ModelMapping): boolean {
     // Unknown until read from the live table (see loadOtherUniqueKeys): assume there may be one.
     return this.otherUniqueKeys.get(mapping.tableEscaped) ?? true;
+  }
+
+  /**
+   * Juggler's upsert (`upsert`, the base's), after reading the table's unique keys. A patch that leaves out a NOT NULL
+   * column without a default fails as an INSERT (ER_NO_DEFAULT_FOR_FIELD) before the server looks for the existing
+   * row: that row is patched with an UPDATE instead (`patch`); with no such row, the insert's error stands.
+   */
+  async upsert(
+    mapping: ModelMapping,
+    id: unknown,
+    mode: 'patch' | 'replace',
+    upsert: () => Promise<[ModelData, UpsertInfo]>,
+    patch: () => Promise<ModelData>,
+  ): Promise<[ModelData, UpsertInfo]> {
+    await this.loadOtherUniqueKeys(mapping);
+    try {
+      return await upsert();
+    } catch (err) {
+      if (mode !== 'patch' || !isMySqlError(err, 'ER_NO_DEFAULT_FOR_FIELD')) throw err;
+      if (id === undefined || id === null) throw err;
+      try {
+        return [await patch(), {isNewInstance: false}];
+      } catch (patchErr) {
+        throw patchErr instanceof EntityNotFoundError ? err : patchErr;
+      }
+    }
   }
 
   /** Reads once per table whether it has a unique index besides PRIMARY (cleared by migrations). */

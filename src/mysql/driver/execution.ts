@@ -11,7 +11,7 @@ import {
   QueryTimeoutError,
   toMySqlError,
 } from '../errors';
-import {hasFreeConnection, isBroken} from './mysql2-internals';
+import {checkRowLengths, hasFreeConnection, isBroken} from './mysql2-internals';
 import {executePrepared} from './prepared';
 import {promised} from './promised';
 import type {ConnectionSource, Done, Kill, Reroute} from './types';
@@ -162,7 +162,7 @@ export function send(
   // needs it.
   if (typeof factory === 'function') {
     const infileStreamFactory = localFileGate(sql, params, factory as LocalFileFactory);
-    connection.query(
+    const command = connection.query(
       {
         sql,
         values: params as unknown[],
@@ -171,9 +171,14 @@ export function send(
       },
       finish,
     );
-  } else if (timeoutMs > 0)
-    connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish);
-  else connection.query(sql, params as unknown[], finish);
+    checkRowLengths(command, connection);
+  } else {
+    const command =
+      timeoutMs > 0
+        ? connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish)
+        : connection.query(sql, params as unknown[], finish);
+    checkRowLengths(command, connection);
+  }
 }
 
 /**

@@ -12,6 +12,7 @@
  * | `_closed`, `_freeConnections`              | Pool                | a free connection is handed out at once        |
  * | `_allConnections`                          | Pool                | the connections to destroy when `end` stalls   |
  * | `_nodes`, `_getNode`, `_increaseErrorCount` | PoolCluster        | its pools; taking a node out of rotation       |
+ * | `_rowParser`, its `next(packet)`; `offset`, `end` | Query, Execute; Packet | a row must fill its packet exactly   |
  */
 import type {Pool, PoolCluster, PoolConnection} from 'mysql2';
 
@@ -40,10 +41,74 @@ interface ClusterInternals {
   _increaseErrorCount?: (node: unknown) => void;
 }
 
-/** Whether a fatal error, a protocol error, a close or a destroyed socket broke the connection. */
+/** Whether a fatal error, a protocol error, a close, a destroyed socket or a malformed row broke the connection. */
 export function isBroken(connection: PoolConnection): boolean {
   const c = connection as unknown as ConnectionInternals;
-  return !!(c._fatalError || c._protocolError || c._closing || c.stream?.destroyed);
+  return !!(
+    c._fatalError ||
+    c._protocolError ||
+    c._closing ||
+    c.stream?.destroyed ||
+    malformed.has(connection)
+  );
+}
+
+/** Connections that received a row that did not fill its packet: the rest of that answer is still on the wire. */
+const malformed = new WeakSet<object>();
+
+interface RowPacket {
+  offset: number;
+  end: number;
+}
+interface RowParser {
+  next: (
+    this: RowParser,
+    packet: RowPacket,
+    fields: readonly unknown[],
+    options: unknown,
+  ) => unknown;
+}
+
+/**
+ * Makes the rows of a statement (mysql2's Query or Execute command) fail when one does not fill its packet exactly:
+ * mysql2 3.x reads a row's values without checking them against the packet's length, so a server that sends more
+ * values than it announced columns has the extra ones dropped silently, and one that sends fewer has the next
+ * packet's bytes read as values. Such a row fails the statement with a fatal 502 `PROTOCOL_ERROR`, and its connection,
+ * whose remaining packets no longer make sense, is never used again (see {@link isBroken}). The parser mysql2 makes
+ * for each result set (`_rowParser`) is wrapped as it is set; one comparison per row.
+ */
+export function checkRowLengths(command: object, connection: PoolConnection): void {
+  let parser: RowParser | null = null;
+  Object.defineProperty(command, '_rowParser', {
+    configurable: true,
+    get: () => parser,
+    set: (created: RowParser | null) => {
+      parser = created;
+      if (!created) return;
+      const next = created.next;
+      created.next = function checkedNext(packet, fields, options) {
+        let row: unknown;
+        try {
+          row = next.call(this, packet, fields, options);
+        } catch (err) {
+          // A value mysql2 cannot decode (or read past the buffer): the rest of the answer is still on the wire.
+          malformed.add(connection);
+          throw err;
+        }
+        if (packet.offset !== packet.end) {
+          malformed.add(connection);
+          throw Object.assign(
+            new Error(
+              `The server sent a row that does not match its ${fields.length} announced columns ` +
+                `(${packet.offset - packet.end > 0 ? 'fewer values' : 'more values'} than columns)`,
+            ),
+            {code: 'PROTOCOL_ERROR', fatal: true},
+          );
+        }
+        return row;
+      };
+    },
+  });
 }
 
 /** Whether a pooled connection is checked out (not in the pool's free list, not closed). */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import mysql2, {type PoolConnection} from 'mysql2';
 import {
   MYSQL2_CHECKED_VERSION,
+  checkRowLengths,
   clusterIdOf,
   destroySocket,
   hasFreeConnection,
@@ -17,7 +18,7 @@ import {
   nodeRemover,
   openConnections,
 } from '../../../src/mysql/driver/mysql2-internals';
-import {FakeMySqlServer} from '../../helpers/fake-mysql-server';
+import {FakeMySqlServer, defaultQueryHandler} from '../../helpers/fake-mysql-server';
 
 function installedVersion(): string {
   const file = path.join(path.dirname(require.resolve('mysql2')), 'package.json');
@@ -143,6 +144,60 @@ describe('mysql2 internals (driver/mysql2-internals.ts)', () => {
       await assert.rejects(connectionOf(cluster.of('NODE*')));
     } finally {
       await new Promise<void>((resolve) => cluster.end(() => resolve()));
+    }
+  });
+
+  it("Query and Execute: _rowParser is set per result set and its next(packet) reads one row up to the packet's end", async () => {
+    // Execute (prepared statements) inherits Query's row handling; the fake server does not prepare, so that part is
+    // read from mysql2's classes.
+    /* eslint-disable @typescript-eslint/no-require-imports -- mysql2's command classes are not exported */
+    const commands = path.join(path.dirname(require.resolve('mysql2')), 'lib', 'commands');
+    type Command = {prototype: Record<string, unknown>};
+    const Query = require(path.join(commands, 'query.js')) as Command;
+    const Execute = require(path.join(commands, 'execute.js')) as Command;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    assert.equal(Execute.prototype.row, Query.prototype.row);
+    assert.match(String(Query.prototype.row), /this\._rowParser\.next\(packet,/);
+    assert.match(String(Execute.prototype.fieldsEOF), /this\._rowParser = new /);
+
+    const pool = mysql2.createPool({host: fake.host, port: fake.port, user: 'root'});
+    const run = async (values: string[]) => {
+      fake.onQuery = (sql, respond) => {
+        if (!/FROM rows/.test(sql)) return defaultQueryHandler(sql, respond);
+        respond.columnCount(2);
+        respond.columnDefinition('a');
+        respond.columnDefinition('b');
+        respond.eof();
+        respond.row(values);
+        respond.eof();
+      };
+      const connection = await connectionOf(pool);
+      connection.on('error', () => undefined);
+      const result = await new Promise<{err: Error | null; rows: unknown}>((resolve) => {
+        const command = connection.query('SELECT * FROM rows', (err, rows) => resolve({err, rows}));
+        checkRowLengths(command, connection);
+      });
+      return {...result, broken: isBroken(connection), connection};
+    };
+    try {
+      const good = await run(['1', '2']);
+      assert.equal(good.err, null);
+      assert.deepEqual(good.rows, [{a: '1', b: '2'}]);
+      assert.equal(good.broken, false);
+      good.connection.release();
+      for (const values of [['1', '2', '3'], ['1']]) {
+        const bad = await run(values);
+        assert.equal((bad.err as {code?: unknown} | null)?.code, 'PROTOCOL_ERROR', String(bad.err));
+        assert.equal(
+          bad.broken,
+          true,
+          `${values.length} values: the connection must not be reused`,
+        );
+        bad.connection.destroy();
+      }
+    } finally {
+      fake.onQuery = defaultQueryHandler;
+      await new Promise<void>((resolve) => pool.end(() => resolve()));
     }
   });
 
