@@ -3,6 +3,7 @@
  * what autoupdate reports (the columns it kept, the statements it ran) in the debug log and as warnings, and the
  * operations the connector's automigrate / autoupdate / isActual delegate to (through a {@link MigrationHost}).
  */
+import {asyncify, mapLimit} from 'async';
 import createDebug from 'debug';
 import type {Options} from '../../sql-connector/juggler-types';
 import type {ModelMapping} from '../../sql-connector/model-mapping';
@@ -45,16 +46,19 @@ export interface MigrationRunner {
   server(): ServerInfo;
 }
 
+/** How many tables autoupdate and isActual read at once; their statements wait in the pool beyond connectionLimit. */
+export const READ_CONCURRENCY = 4;
+
 /**
- * Reads the live tables of the models, one after the other: `live` is undefined for a table that does not exist.
- * The server is asked for after the first statement, so that a lazy data source reads it as the server reports it.
+ * Reads the live tables of the models, {@link READ_CONCURRENCY} at a time, in the models' order: `live` is
+ * undefined for a table that does not exist. Each table's server-dependent parts are read once its first statement
+ * has run, so that a lazy data source reads the server as it reports itself.
  */
 export async function readLiveTables(
   runner: MigrationRunner,
   mappings: readonly ModelMapping[],
 ): Promise<{mapping: ModelMapping; live: LiveTable | undefined}[]> {
-  const tables = [];
-  for (const mapping of mappings) {
+  const readOne = async (mapping: ModelMapping) => {
     const read = buildReadTable(mapping);
     const columns = await runner.query(read.columns);
     const snapshot =
@@ -66,9 +70,10 @@ export async function readLiveTables(
             foreignKeys: await runner.query(read.foreignKeys),
             checks: runner.server().nativeJson ? [] : await runner.query(read.checks),
           };
-    tables.push({mapping, live: liveTable(snapshot, migrationDialect(runner.server()))});
-  }
-  return tables;
+    return {mapping, live: liveTable(snapshot, migrationDialect(runner.server()))};
+  };
+  type Read = Awaited<ReturnType<typeof readOne>>;
+  return mapLimit<ModelMapping, Read>([...mappings], READ_CONCURRENCY, asyncify(readOne));
 }
 
 /** The columns already reported, per connector: each kept column is reported once. */
