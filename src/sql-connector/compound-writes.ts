@@ -9,7 +9,7 @@ import type {Filter, ModelData, Options, Where} from './juggler-types';
 import type {ColumnMapping, ModelMapping} from './model-mapping';
 import {primary} from './options';
 import type {ParameterizedSQL} from './parameterized-sql';
-import type {SqlConnector} from './sql-connector';
+import type {SqlStatementBuilder} from './sql-statement-builder';
 import {idOf, idWhere, stableStringify, withId} from './statements';
 import {equalityValues} from './where';
 
@@ -26,15 +26,13 @@ const MAX_UPSERT_ATTEMPTS = 3;
 export interface WriteHost {
   /** The connector's public methods. */
   readonly connector: Pick<
-    SqlConnector,
-    | 'getModelMapping'
-    | 'buildSelect'
-    | 'buildInsert'
-    | 'buildUpdate'
-    | 'allAsync'
-    | 'createAsync'
-    | 'existsAsync'
-  >;
+    SqlStatementBuilder,
+    'getModelMapping' | 'buildSelect' | 'buildInsert' | 'buildUpdate'
+  > & {
+    allAsync(model: string, filter: Filter, options: Options): Promise<ModelData[]>;
+    createAsync(model: string, data: ModelData, options: Options): Promise<unknown>;
+    existsAsync(model: string, id: unknown, options: Options): Promise<boolean>;
+  };
   readonly toWriteValue: (column: ColumnMapping, value: unknown) => unknown;
   /** The connector's statement limits, `maxStatementParams()` and `maxStatementBytes()`. */
   readonly limits: () => StatementLimits;
