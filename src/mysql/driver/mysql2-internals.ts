@@ -77,7 +77,9 @@ interface RowParser {
  * whose remaining packets no longer make sense, is never used again (see {@link isBroken}). The parser mysql2 makes
  * for each result set (`_rowParser`) is wrapped as it is set; one comparison per row.
  */
-export function checkRowLengths(command: object, connection: PoolConnection): void {
+export function checkRowLengths(command: unknown, connection: PoolConnection): void {
+  // mysql2's query() and execute() return their command; a stand-in for a connection may return nothing.
+  if (command === null || typeof command !== 'object') return;
   let parser: RowParser | null = null;
   Object.defineProperty(command, '_rowParser', {
     configurable: true,
