@@ -21,7 +21,7 @@ export type Kill = (connection: PoolConnection, timeoutMs?: number) => void;
 /** How reads (or a cluster's nodes) are picked: round robin, at random, or the first that answers. */
 export type Selector = 'RR' | 'RANDOM' | 'ORDER';
 
-/** What the driver reads of the data source's settings (settings.ts `ResolvedSettings` has them all). */
+/** What the driver reads of the data source's settings (settings/types.ts `ResolvedSettings` extends it). */
 export interface DriverSettings {
   /** The primary's (or only server's) pool options. */
   readonly pool: PoolOptions;

@@ -1,4 +1,4 @@
-import type {PoolOptions, SslOptions} from '../driver';
+import type {DriverSettings, PoolOptions, SslOptions} from '../driver';
 import type {Callback} from '../../sql-connector/callbacks';
 import type {DataSourceLike} from '../../sql-connector/juggler-types';
 
@@ -213,29 +213,10 @@ export type MySqlNodeSettings = {
   ssl?: string | boolean | SslOptions | undefined;
 };
 
-/** What the connector needs beyond the pool options. */
-export interface ResolvedSettings {
-  readonly pool: PoolOptions;
-  readonly database: string | undefined;
-  readonly createDatabase: boolean;
+/** The settings resolved: what the driver reads (driver/types.ts), and what the connector reads besides. */
+export interface ResolvedSettings extends DriverSettings {
   readonly lazyConnect: boolean;
-  /** The connection charset's SQL name (`utf8mb4`), used for CREATE DATABASE / CREATE TABLE. */
-  readonly charset: string;
-  readonly collation: string | undefined;
-  readonly acquireTimeout: number;
-  readonly queryTimeout: number;
-  readonly deadlockRetries: number;
   readonly preparedStatements: boolean;
-  readonly replicas: readonly PoolOptions[];
-  readonly nodes: readonly PoolOptions[];
-  readonly replicaSelector: 'RR' | 'RANDOM' | 'ORDER';
-  readonly nodeSelector: 'RR' | 'RANDOM' | 'ORDER';
-  readonly cluster: 'galera' | 'group-replication';
-  readonly groupRefreshInterval: number;
-  readonly readYourWritesMs: number;
-  readonly maxReplicaLag: number | undefined;
-  readonly lagCheckInterval: number;
-  readonly restoreNodeTimeout: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
