@@ -25,7 +25,7 @@ export function insertedIds(result: unknown, count: number, step: number): unkno
 /** The rows an UPDATE or DELETE matched. */
 export function matchedCount(result: unknown): number {
   const header = result as ResultSetHeader;
-  // Connections run without CLIENT_FOUND_ROWS (see settings.ts), so affectedRows of an UPDATE counts changed rows;
+  // Connections run without CLIENT_FOUND_ROWS (see settings/resolve.ts), so affectedRows of an UPDATE counts changed rows;
   // LoopBack counts matched rows, which the OK packet's info reports.
   const matched =
     typeof header.info === 'string' ? /Rows matched:\s*(\d+)/.exec(header.info) : null;

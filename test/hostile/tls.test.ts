@@ -147,7 +147,7 @@ describe('hostile server: TLS required, no downgrade, no wrong certificate', fun
   });
 
   it('by IP address, the address is what the certificate must name (not "localhost")', async function () {
-    // mysql2 alone checks an IP host against "localhost": see src/mysql/tls.ts.
+    // mysql2 alone checks an IP host against "localhost": see src/mysql/driver/tls.ts.
     const byAddress = await server(ipOnly);
     const ds = dataSource(byAddress, {ssl: {ca: ca.cert}});
     await ds.connect();
