@@ -66,6 +66,7 @@ const guarded = new WeakSet<PoolConnection>();
 export function guardConnection(connection: PoolConnection): PoolConnection {
   if (guarded.has(connection)) return connection;
   guarded.add(connection);
+  checkRowLengths(connection);
   // A transaction holds its connection, and mysql2 keeps the password and TLS key in its config: logging a
   // transaction (or a connection) must not print them.
   Object.defineProperty(connection, inspect.custom, {
@@ -162,7 +163,7 @@ export function send(
   // needs it.
   if (typeof factory === 'function') {
     const infileStreamFactory = localFileGate(sql, params, factory as LocalFileFactory);
-    const command = connection.query(
+    connection.query(
       {
         sql,
         values: params as unknown[],
@@ -171,13 +172,10 @@ export function send(
       },
       finish,
     );
-    checkRowLengths(command, connection);
+  } else if (timeoutMs > 0) {
+    connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish);
   } else {
-    const command =
-      timeoutMs > 0
-        ? connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish)
-        : connection.query(sql, params as unknown[], finish);
-    checkRowLengths(command, connection);
+    connection.query(sql, params as unknown[], finish);
   }
 }
 

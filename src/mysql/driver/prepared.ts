@@ -1,5 +1,4 @@
 import type {ExecuteValues, PoolConnection} from 'mysql2';
-import {checkRowLengths} from './mysql2-internals';
 
 /*
  * Running a SELECT prepared (mysql2's `execute`, the binary protocol): which statements do, and why, is
@@ -43,12 +42,9 @@ export function executePrepared(
   finish: Finish,
 ): void {
   const asText = () =>
-    checkRowLengths(
-      timeoutMs > 0
-        ? connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish)
-        : connection.query(sql, params as unknown[], finish),
-      connection,
-    );
+    timeoutMs > 0
+      ? connection.query({sql, values: params as unknown[], timeout: timeoutMs}, finish)
+      : connection.query(sql, params as unknown[], finish);
   const done: Finish = (err, result) => {
     const errno = (err as {errno?: unknown} | null)?.errno;
     if (err && typeof errno === 'number' && AS_TEXT.has(errno)) asText();
@@ -56,12 +52,8 @@ export function executePrepared(
   };
   const values = bound(sql, params) as ExecuteValues[];
   try {
-    checkRowLengths(
-      timeoutMs > 0
-        ? connection.execute({sql, values, timeout: timeoutMs}, done)
-        : connection.execute(sql, values, done),
-      connection,
-    );
+    if (timeoutMs > 0) connection.execute({sql, values, timeout: timeoutMs}, done);
+    else connection.execute(sql, values, done);
   } catch {
     // mysql2 refuses some values before sending anything (undefined, functions): the text protocol decides.
     asText();

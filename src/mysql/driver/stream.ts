@@ -3,7 +3,6 @@ import type {Readable} from 'node:stream';
 import type {ModelData} from '../../sql-connector/juggler-types';
 import {QueryTimeoutError, toMySqlError} from '../errors';
 import {connectionWithin, releaseOrDrop} from './execution';
-import {checkRowLengths} from './mysql2-internals';
 import {promised} from './promised';
 import type {ConnectionSource, Done} from './types';
 
@@ -91,7 +90,6 @@ export async function* streamRows(
       plan.timeoutMs > 0
         ? connection.query({sql, values, timeout: plan.timeoutMs})
         : connection.query(sql, values);
-    checkRowLengths(query, connection);
     // On the statement itself, not only on the row stream, which stops listening once it is destroyed: an error
     // after an early stop (the KILL, a lost connection) must not become an unhandled 'error' event.
     query.on('error', (err: Error & {code?: string}) => {

@@ -147,47 +147,68 @@ describe('mysql2 internals (driver/mysql2-internals.ts)', () => {
     }
   });
 
-  it("Query and Execute: _rowParser is set per result set and its next(packet) reads one row up to the packet's end", async () => {
-    // Execute (prepared statements) inherits Query's row handling; the fake server does not prepare, so that part is
+  it("Connection.handlePacket, Query and Execute's row state: a row's packet is read up to its end, in row()", async () => {
+    // Execute (prepared statements) shares Query's row handling; the fake server does not prepare, so that part is
     // read from mysql2's classes.
     /* eslint-disable @typescript-eslint/no-require-imports -- mysql2's command classes are not exported */
-    const commands = path.join(path.dirname(require.resolve('mysql2')), 'lib', 'commands');
+    const lib = path.join(path.dirname(require.resolve('mysql2')), 'lib');
     type Command = {prototype: Record<string, unknown>};
-    const Query = require(path.join(commands, 'query.js')) as Command;
-    const Execute = require(path.join(commands, 'execute.js')) as Command;
+    const Query = require(path.join(lib, 'commands', 'query.js')) as Command;
+    const Execute = require(path.join(lib, 'commands', 'execute.js')) as Command;
+    const Connection = require(path.join(lib, 'base', 'connection.js')) as Command;
     /* eslint-enable @typescript-eslint/no-require-imports */
     assert.equal(Execute.prototype.row, Query.prototype.row);
-    assert.match(String(Query.prototype.row), /this\._rowParser\.next\(packet,/);
-    assert.match(String(Execute.prototype.fieldsEOF), /this\._rowParser = new /);
+    assert.match(String(Query.prototype.row), /packet\.isEOF\(\)/);
+    assert.match(String(Query.prototype.row), /this\._localStreamError = err/);
+    assert.match(String(Query.prototype.row), /return Query\.prototype\.row;/);
+    assert.match(
+      String(Connection.prototype.handlePacket),
+      /this\._command\.execute\(packet, this\)/,
+    );
+    assert.equal(typeof Connection.prototype._handleFatalError, 'function');
 
     const pool = mysql2.createPool({host: fake.host, port: fake.port, user: 'root'});
-    const run = async (values: string[]) => {
+    const run = async (values: string[], rowsFirst: string[][] = []) => {
       fake.onQuery = (sql, respond) => {
         if (!/FROM rows/.test(sql)) return defaultQueryHandler(sql, respond);
         respond.columnCount(2);
         respond.columnDefinition('a');
         respond.columnDefinition('b');
         respond.eof();
+        for (const r of rowsFirst) respond.row(r);
         respond.row(values);
         respond.eof();
       };
       const connection = await connectionOf(pool);
       connection.on('error', () => undefined);
+      checkRowLengths(connection);
+      checkRowLengths(connection); // once per connection, however often asked
       const result = await new Promise<{err: Error | null; rows: unknown}>((resolve) => {
-        const command = connection.query('SELECT * FROM rows', (err, rows) => resolve({err, rows}));
-        checkRowLengths(command, connection);
+        connection.query('SELECT * FROM rows', (err, rows) => resolve({err, rows}));
       });
       return {...result, broken: isBroken(connection), connection};
     };
     try {
-      const good = await run(['1', '2']);
+      const good = await run(['1', '2'], [['3', '4']]);
       assert.equal(good.err, null);
-      assert.deepEqual(good.rows, [{a: '1', b: '2'}]);
+      assert.deepEqual(good.rows, [
+        {a: '3', b: '4'},
+        {a: '1', b: '2'},
+      ]);
       assert.equal(good.broken, false);
+      // The same connection again: statements after a good one are checked too.
+      const again = await new Promise<unknown>((resolve, reject) =>
+        good.connection.query('SELECT * FROM rows', (err, rows) =>
+          err ? reject(err) : resolve(rows),
+        ),
+      );
+      assert.deepEqual(again, good.rows);
+      assert.equal(isBroken(good.connection), false);
       good.connection.release();
       for (const values of [['1', '2', '3'], ['1']]) {
-        const bad = await run(values);
+        const bad = await run(values, [['5', '6']]);
         assert.equal((bad.err as {code?: unknown} | null)?.code, 'PROTOCOL_ERROR', String(bad.err));
+        assert.match(String(bad.err), /its 2 announced columns/);
         assert.equal(
           bad.broken,
           true,
