@@ -231,6 +231,33 @@ describe('faults: a hostile network between the connector and the server', funct
     await assertPoolServes('after a reset mid-result');
   });
 
+  it('a reset in the middle of a streamed result fails the stream with 503 at once; its connection is not reused', async function () {
+    await Item.createAll(
+      Array.from({length: 3000}, (_, i) => ({name: `item ${i} ${'x'.repeat(40)}`})),
+    );
+    proxy.armResets(1, 1000);
+    let read = 0;
+    const result = await settle(
+      (async () => {
+        for await (const row of ds.connector.stream('NetItem', {order: 'id'})) {
+          assert.ok(row);
+          read++;
+        }
+        return read;
+      })(),
+    );
+    // mysql2 tells a streamed statement nothing when its connection dies: without the connector's own watch the loop
+    // would wait for queryTimeout (504), or forever without one.
+    assertFailedClearly(result, MARGIN_MS, 'a stream cut by a reset');
+    assert.equal(result.err.statusCode, 503, `${result.err.code}: ${result.err.message}`);
+    assert.ok(read < 3000, `${read} rows read before the reset`);
+    assert.equal(proxy.stats.reset, 1);
+    let again = 0;
+    for await (const row of ds.connector.stream('NetItem', {order: 'id'})) if (row) again++;
+    assert.equal(again, 3000);
+    await assertPoolServes('after a reset mid-stream');
+  });
+
   it('latency below queryTimeout slows calls down; beyond it, calls fail with 504 and the pool recovers', async function () {
     proxy.setLatency(100);
     const slow = await settle(ds.execute('SELECT 1 AS one'));

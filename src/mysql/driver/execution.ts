@@ -85,6 +85,21 @@ export function guardConnection(connection: PoolConnection): PoolConnection {
 }
 
 /**
+ * Reports to `onError` an error the connection emits while the caller runs something on it that has no callback of
+ * its own (a streamed SELECT: mysql2 tells such a statement nothing when its connection dies). Returns the function
+ * that stops reporting.
+ */
+export function watchConnection(
+  connection: PoolConnection,
+  onError: (err: Error) => void,
+): () => void {
+  (connection as Guarded)[RUNNING] = onError;
+  return () => {
+    if ((connection as Guarded)[RUNNING] === onError) (connection as Guarded)[RUNNING] = undefined;
+  };
+}
+
+/**
  * A pool connection within `timeoutMs` (0: no deadline), to `done`. mysql2's pool waits for a free connection
  * without a deadline; past it, `done` gets a 503 and the connection, when it comes, goes straight back to the pool.
  */
