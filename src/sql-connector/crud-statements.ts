@@ -212,6 +212,27 @@ export function buildUpdateStatement(
   mode: 'patch' | 'replace',
 ): ParameterizedSQL | undefined {
   const fields = buildFieldList(mapping, data, {mode, excludeIds: true}, ctx.toWriteValue);
+  // A where of plain comparisons and plain values: one text per column list and shape (statement-shapes.ts).
+  const shape =
+    fields.columns.length > 0 && !hasSqlValue(fields.values)
+      ? whereShapeOf(ctx, mapping, where)
+      : undefined;
+  if (shape) {
+    const key = `${mapping.model}\0update\0${shapeOf(fields)}\0${shape.key}`;
+    return ctx.caches.shapes.statement(key, [...fields.values, ...shape.params], () =>
+      buildUpdateOf(ctx, mapping, where, fields),
+    );
+  }
+  return buildUpdateOf(ctx, mapping, where, fields);
+}
+
+function buildUpdateOf(
+  ctx: StatementContext,
+  mapping: ModelMapping,
+  where: Where | undefined,
+  fields: FieldList,
+): ParameterizedSQL | undefined {
+  // The where is built (and checked) even when there is nothing to set: a bad one is an error either way.
   const condition = ctx.buildWhere(mapping.model, where);
   if (fields.columns.length === 0) return undefined;
   return new ParameterizedSQL(`UPDATE ${mapping.tableEscaped} SET`).append(
@@ -222,6 +243,20 @@ export function buildUpdateStatement(
 
 /** `DELETE FROM <table> [WHERE]`. */
 export function buildDeleteStatement(
+  ctx: StatementContext,
+  mapping: ModelMapping,
+  where: Where | undefined,
+): ParameterizedSQL {
+  const shape = whereShapeOf(ctx, mapping, where);
+  if (shape) {
+    return ctx.caches.shapes.statement(`${mapping.model}\0delete\0${shape.key}`, shape.params, () =>
+      buildDeleteOf(ctx, mapping, where),
+    ) as ParameterizedSQL;
+  }
+  return buildDeleteOf(ctx, mapping, where);
+}
+
+function buildDeleteOf(
   ctx: StatementContext,
   mapping: ModelMapping,
   where: Where | undefined,

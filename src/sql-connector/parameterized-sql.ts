@@ -75,6 +75,20 @@ export class ParameterizedSQL {
     return new ParameterizedSQL(texts.join(separator), params, CHECKED);
   }
 
+  /**
+   * The same text with other values, as many as this statement has: a text checked once (a cached shape) is not
+   * scanned for placeholders again. The copy is of this statement's class.
+   */
+  withParams(params: readonly unknown[]): this {
+    checkCount(this.params.length, params.length);
+    const Same = this.constructor as new (
+      sql: string,
+      params: readonly unknown[],
+      checked: typeof CHECKED,
+    ) => this;
+    return new Same(this.sql, params, CHECKED);
+  }
+
   /** True when the fragment holds no SQL at all. */
   get isEmpty(): boolean {
     return this.sql === '';

@@ -113,50 +113,59 @@ export function sameParams(a: readonly unknown[], b: readonly unknown[]): boolea
   return true;
 }
 
-/** The parameter arrays of statements made from a checked shape (see {@link isShaped}). */
-const shaped = new WeakSet<readonly unknown[]>();
+/** A statement made from a checked shape (see {@link isShaped}). */
+class ShapedSQL extends ParameterizedSQL {}
 
 /**
  * Whether `stmt` came from a checked shape: plain columns compared with plain values, nothing else (a dialect may run
  * such statements differently, e.g. prepared).
  */
 export function isShaped(stmt: ParameterizedSQL): boolean {
-  return shaped.has(stmt.params);
+  return stmt instanceof ShapedSQL;
 }
 
+/** What the cache keeps for a shape whose first build gave no statement (an empty where). */
+const NOTHING = 'nothing';
+
 /**
- * Statement texts by shape: a text whose first build was checked (see the module's header), `null` for a shape whose
- * values did not match (always built), bounded by {@link MAX_SHAPES}.
+ * Statements by shape: the first build of a shape, checked (see the module's header), `null` for a shape whose values
+ * did not match (always built), bounded by {@link MAX_SHAPES}. A hit is the cached statement with this call's values:
+ * one allocation, no text built or scanned.
  */
 export class ShapeCache {
-  private readonly texts = new Map<string, string | null>();
+  private readonly statements = new Map<string, ShapedSQL | typeof NOTHING | null>();
 
   /**
-   * The statement of `key` with `params`: from the cached text, or built by `build` (and checked, and remembered)
-   * the first time.
+   * The statement of `key` with `params`: from the cached statement, or built by `build` (and checked, and
+   * remembered) the first time.
    */
   statement(
     key: string,
     params: readonly unknown[],
     build: () => ParameterizedSQL | undefined,
   ): ParameterizedSQL | undefined {
-    const text = this.texts.get(key);
-    if (text === null) return build();
-    if (text !== undefined) {
-      if (text === '') return undefined;
-      shaped.add(params);
-      return new ParameterizedSQL(text, params);
-    }
+    const cached = this.statements.get(key);
+    if (cached === null) return build();
+    if (cached !== undefined) return cached === NOTHING ? undefined : cached.withParams(params);
     const built = build();
     const same = sameParams(built?.params ?? [], params);
-    if (this.texts.size >= MAX_SHAPES) this.texts.clear();
-    this.texts.set(key, same ? (built?.sql ?? '') : null);
-    if (same && built) shaped.add(built.params);
-    return built;
+    if (this.statements.size >= MAX_SHAPES) this.statements.clear();
+    if (!same) {
+      this.statements.set(key, null);
+      return built;
+    }
+    if (!built) {
+      this.statements.set(key, NOTHING);
+      return undefined;
+    }
+    const shaped = new ShapedSQL(built.sql, built.params);
+    this.statements.set(key, shaped);
+    return shaped;
   }
 
   /** Forgets the shapes of one model (its definition changed). */
   forget(model: string): void {
-    for (const key of this.texts.keys()) if (key.startsWith(`${model}\0`)) this.texts.delete(key);
+    for (const key of this.statements.keys())
+      if (key.startsWith(`${model}\0`)) this.statements.delete(key);
   }
 }

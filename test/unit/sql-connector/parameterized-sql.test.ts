@@ -35,6 +35,27 @@ describe('ParameterizedSQL', () => {
     });
   });
 
+  describe('withParams()', () => {
+    it('is the same text with other values, of the same class', () => {
+      class Tagged extends ParameterizedSQL {}
+      const p = new Tagged('`a`=? AND `b`>?', [1, 'x']);
+      const q = p.withParams([2, 'y']);
+      assert.equal(q.sql, p.sql);
+      assert.deepEqual(q.params, [2, 'y']);
+      assert.ok(q instanceof Tagged);
+      assert.deepEqual(p.params, [1, 'x']);
+    });
+
+    it('takes exactly as many values as the statement has', () => {
+      const p = new ParameterizedSQL('`a`=?', [1]);
+      assert.throws(() => p.withParams([]), {
+        name: 'AssertionError',
+        message: /1 placeholders but 0/,
+      });
+      assert.throws(() => p.withParams([1, 2]), {name: 'AssertionError'});
+    });
+  });
+
   describe('value()', () => {
     it('is one placeholder holding the value', () => {
       const date = new Date(0);

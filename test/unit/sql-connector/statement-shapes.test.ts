@@ -94,7 +94,13 @@ describe('statement shapes', function () {
           check((c, w) => c.buildSelect('Item', filter(w)));
           check((c, w) => c.buildCount('Item', w as never));
           check((c, w) => c.buildDelete('Item', w as never));
-          check((c, w) => c.buildUpdate('Item', w as never, {name: 'x'}, 'patch'));
+          // The values set differ between the two calls as the where's do: the cached text takes both.
+          check((c, w) =>
+            c.buildUpdate('Item', w as never, {name: w === first ? 'x' : 'y', qty: 3}, 'patch'),
+          );
+          check((c, w) =>
+            c.buildUpdate('Item', w as never, {name: 'z', active: w === first}, 'replace'),
+          );
         }),
         {numRuns: 300},
       );
@@ -107,6 +113,18 @@ describe('statement shapes', function () {
     assert.equal(first?.sql, '`a`=?');
     const again = cache.statement('M\0k', [2], () => assert.fail('built again'));
     assert.deepEqual([again?.sql, again?.params], ['`a`=?', [2]]);
+  });
+
+  it('remembers a shape whose first build gave no statement (an empty where)', function () {
+    const cache = new ShapeCache();
+    assert.equal(
+      cache.statement('M\0k', [], () => undefined),
+      undefined,
+    );
+    assert.equal(
+      cache.statement('M\0k', [], () => assert.fail('built again')),
+      undefined,
+    );
   });
 
   it('builds every time a shape whose first build had other values than the computed ones', function () {
