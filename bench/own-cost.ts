@@ -1,11 +1,12 @@
 /*
- * A connector's own cost: CPU per call with the driver stubbed, for this connector and the official one.
+ * A connector's own cost: CPU per call with the driver stubbed, for this connector, the benchmark's reference
+ * connector (bench/reference-connector.ts) and the official one.
  *
  *   npx tsx bench/own-cost.ts [--rounds N] [--only <workload key prefix>]
  *   node --cpu-prof --require tsx/cjs bench/own-cost.ts --child ts --only createAll   (a profile of one contender)
  *
  * Each contender's connector is created by juggler as usual, then its `executeSQL` (the one method that talks to
- * mysql2) is replaced by a stub that answers at once with a result of the driver's shape, and the connector's
+ * mysql2; the reference's pool) is replaced by a stub that answers at once with a result of the driver's shape, and the connector's
  * juggler methods are called directly with the data juggler would pass them. What is left is the connector's work
  * alone: building SQL, reading results, converting rows. No server, no socket and no juggler, so its medians move
  * far less between runs than the full benchmark's, which move by tens of percent on a shared VM.
@@ -23,11 +24,16 @@ import {
   jugglerDataSource,
   row,
 } from './workloads';
+import {referenceConnectorModule} from './reference-connector';
 import {median} from './stats';
 
-type Contender = 'ts' | 'official';
-const CONTENDERS: readonly Contender[] = ['ts', 'official'];
-const LABEL: Record<Contender, string> = {ts: 'this connector', official: 'official'};
+type Contender = 'ts' | 'reference' | 'official';
+const CONTENDERS: readonly Contender[] = ['ts', 'reference', 'official'];
+const LABEL: Record<Contender, string> = {
+  ts: 'this connector',
+  reference: 'reference',
+  official: 'official',
+};
 
 type Cb = (err: Error | null | undefined, ...results: unknown[]) => void;
 
@@ -173,14 +179,29 @@ const WORKLOADS: Workload[] = [
 function stubbedConnector(contender: Contender): JugglerConnector {
   /* eslint-disable @typescript-eslint/no-require-imports -- the built package, as users load it */
   const module: unknown =
-    contender === 'ts' ? require('../dist') : require('loopback-connector-mysql');
+    contender === 'ts'
+      ? require('../dist')
+      : contender === 'reference'
+        ? referenceConnectorModule
+        : require('loopback-connector-mysql');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const DataSource = jugglerDataSource();
   const ds = new DataSource(module, {database: 'unused', lazyConnect: true});
   ds.define(MODEL_NAME, MODEL_PROPERTIES, MODEL_SETTINGS);
   // Both connectors wait for a connected data source before they run anything.
   (ds as unknown as {connected: boolean}).connected = true;
-  const connector = ds.connector as unknown as JugglerConnector & {client?: unknown};
+  const connector = ds.connector as unknown as JugglerConnector & {
+    client?: unknown;
+    pool?: unknown;
+  };
+  if (contender === 'reference') {
+    // The reference calls its mysql2 pool directly: the pool is the stub, answering as mysql2 does, by callback.
+    const answer = (sql: string, params: readonly unknown[], cb: Cb) =>
+      cb(null, driverResult(sql, params));
+    void (connector.pool as {end(): void}).end();
+    connector.pool = {query: answer, execute: answer};
+    return connector;
+  }
   // The official connector quotes names with its pool's escapeId; a pool that never connects is enough.
   if (contender === 'official') connector.client = mysql2.createPool({});
   connector.executeSQL =
@@ -241,7 +262,11 @@ async function main(): Promise<void> {
   }
   const rounds = Number(option('--rounds') ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds needs a positive integer');
-  const results: Record<Contender, Record<string, number>[]> = {ts: [], official: []};
+  const results: Record<Contender, Record<string, number>[]> = {
+    ts: [],
+    reference: [],
+    official: [],
+  };
   for (let r = 1; r <= rounds; r++) {
     for (const c of CONTENDERS) {
       results[c].push(await runChild(c, only));
@@ -252,13 +277,19 @@ async function main(): Promise<void> {
   console.log(
     `\n### A connector's own cost (driver stubbed, no juggler; ${rounds} round${rounds > 1 ? 's' : ''}, medians)\n`,
   );
-  console.log('| call | this connector, µs CPU | official, µs CPU | this / official |');
-  console.log('|---|--:|--:|--:|');
+  console.log(
+    '| call | this connector, µs CPU | reference, µs CPU | official, µs CPU | this − reference, µs | ' +
+      'this / official |',
+  );
+  console.log('|---|--:|--:|--:|--:|--:|');
   for (const w of WORKLOADS.filter((x) => only === undefined || x.key.startsWith(only))) {
-    const [ours, theirs] = CONTENDERS.map((c) => median(results[c].map((r) => r[w.key] ?? NaN)));
+    const [ours, reference, theirs] = CONTENDERS.map(
+      (c) => median(results[c].map((r) => r[w.key] ?? NaN)) ?? NaN,
+    ) as [number, number, number];
     const unit = w.rows > 1 ? ' (per row)' : '';
     console.log(
-      `| ${w.key}${unit} | ${f(ours ?? NaN)} | ${f(theirs ?? NaN)} | ${((ours ?? NaN) / (theirs ?? NaN)).toFixed(2)}× |`,
+      `| ${w.key}${unit} | ${f(ours)} | ${f(reference)} | ${f(theirs)} | ${(ours - reference).toFixed(1)} | ` +
+        `${(ours / theirs).toFixed(2)}× |`,
     );
   }
 }
