@@ -115,7 +115,8 @@ export class MySqlUpsert {
     upsert: () => Promise<[ModelData, UpsertInfo]>,
     patch: () => Promise<ModelData>,
   ): Promise<[ModelData, UpsertInfo]> {
-    await this.loadOtherUniqueKeys(mapping);
+    // Known after the first upsert of the table: no await (a turn of the microtask queue) on every call.
+    if (!this.otherUniqueKeys.has(mapping.tableEscaped)) await this.loadOtherUniqueKeys(mapping);
     try {
       return await upsert();
     } catch (err) {
