@@ -4,12 +4,13 @@ import {isShaped} from '../sql-connector/statement-shapes';
 
 /*
  * Prepared statements (mysql2's `execute`, the binary protocol) for the SELECTs the connector builds from plain
- * comparisons (statement-shapes.ts), with `preparedStatements: true` (off by default: through juggler on this
- * project's VM they saved no client CPU on MariaDB 10.11 and cost some on MySQL 9.7, see the README). The server
- * parses such a statement once per connection instead of on every call, and the client binds values instead of
- * formatting them into the text. Writes stay on the text protocol (in the issue's prototype a prepared UPDATE cost
- * 8% more client CPU, and an UPDATE's count of matched rows comes from the text protocol's OK packet), and so do raw
- * SQL (`execute()`), migrations, discovery, JSON paths and dialect operators.
+ * comparisons (statement-shapes.ts), with `preparedStatements: true`. The server parses such a statement once per
+ * connection instead of on every call, and the client binds values instead of formatting them into the text. Off by
+ * default, for every kind of statement, by measurement (README, "Performance"): through juggler on this project's VM,
+ * prepared SELECTs, COUNTs, INSERTs, UPDATEs, upserts and DELETEs saved no client CPU on MariaDB 10.11 (0.96-1.07x)
+ * and cost 2-40% more on MySQL 9.7, with throughput within 0.91-1.08x on both. Writes therefore stay on the text
+ * protocol even with the setting on, and so do raw SQL (`execute()`), migrations, discovery, JSON paths and dialect
+ * operators.
  */
 
 /**
