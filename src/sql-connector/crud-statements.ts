@@ -143,19 +143,30 @@ function resolveOrderColumn(
   return dialect.buildJsonPath?.(root, path);
 }
 
+/**
+ * A statement over a where (`kind`: what it is, in the cache key), cached whole by the where's shape when it has one
+ * (statement-shapes.ts), else built by `build`.
+ */
+function byWhereShape(
+  ctx: StatementContext,
+  mapping: ModelMapping,
+  where: Where | undefined,
+  kind: string,
+  build: () => ParameterizedSQL,
+): ParameterizedSQL {
+  const shape = whereShapeOf(ctx, mapping, where);
+  if (!shape) return build();
+  const key = `${mapping.model}\0${kind}\0${shape.key}`;
+  return ctx.caches.shapes.statement(key, shape.params, build) as ParameterizedSQL;
+}
+
 /** `SELECT COUNT(*) AS cnt FROM <table> [WHERE]`. */
 export function buildCountStatement(
   ctx: StatementContext,
   mapping: ModelMapping,
   where: Where | undefined,
 ): ParameterizedSQL {
-  const shape = whereShapeOf(ctx, mapping, where);
-  if (shape) {
-    return ctx.caches.shapes.statement(`${mapping.model}\0count\0${shape.key}`, shape.params, () =>
-      buildCountOf(ctx, mapping, where),
-    ) as ParameterizedSQL;
-  }
-  return buildCountOf(ctx, mapping, where);
+  return byWhereShape(ctx, mapping, where, 'count', () => buildCountOf(ctx, mapping, where));
 }
 
 function buildCountOf(
@@ -247,13 +258,7 @@ export function buildDeleteStatement(
   mapping: ModelMapping,
   where: Where | undefined,
 ): ParameterizedSQL {
-  const shape = whereShapeOf(ctx, mapping, where);
-  if (shape) {
-    return ctx.caches.shapes.statement(`${mapping.model}\0delete\0${shape.key}`, shape.params, () =>
-      buildDeleteOf(ctx, mapping, where),
-    ) as ParameterizedSQL;
-  }
-  return buildDeleteOf(ctx, mapping, where);
+  return byWhereShape(ctx, mapping, where, 'delete', () => buildDeleteOf(ctx, mapping, where));
 }
 
 function buildDeleteOf(
