@@ -229,33 +229,29 @@ class RowStream implements AsyncGenerator<ModelData, void, undefined> {
     this.incoming = [];
     const c = this.connection;
     if (c) {
-      if (this.timedOut) {
-        // The protocol state is lost: stop the statement on the server and drop the connection (as `send` does).
-        this.unwatch?.();
+      // Stopped early: the statement is still sending rows.
+      const early = !this.timedOut && !this.ended && !this.failure && this.query !== undefined;
+      if (early && plan.bound) {
+        // A transaction's connection stays: read (and drop) the remaining rows, still watching the connection.
+        this.draining = true;
+        if (this.paused) {
+          this.paused = false;
+          c.resume();
+        }
+        while (!this.ended && !this.failure) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+          });
+        }
+      }
+      this.unwatch?.();
+      if (this.timedOut || (early && !plan.bound)) {
+        // The protocol state is lost (a timeout), or the rest of the rows would have to be read: stop the statement
+        // on the server and drop the connection (as `send` does), a transaction's too after a timeout.
         plan.kill(c);
         c.destroy();
-      } else if (!this.ended && !this.failure && this.query) {
-        if (plan.bound) {
-          // A transaction's connection stays: read (and drop) the remaining rows.
-          this.draining = true;
-          if (this.paused) {
-            this.paused = false;
-            c.resume();
-          }
-          while (!this.ended && !this.failure) {
-            await new Promise<void>((resolve) => {
-              this.wake = resolve;
-            });
-          }
-          this.unwatch?.();
-        } else {
-          this.unwatch?.();
-          plan.kill(c);
-          c.destroy();
-        }
-      } else {
-        this.unwatch?.();
-        if (!plan.bound) releaseOrDrop(c);
+      } else if (!plan.bound) {
+        releaseOrDrop(c);
       }
     }
     plan.onSettled?.();
