@@ -58,6 +58,13 @@ describe('cluster: Galera', function () {
     if (galera) await galera.destroy();
   });
 
+  // Every test starts from the whole cluster: one that failed half-way (a node still down) fails alone.
+  beforeEach(async function () {
+    const down = galera.nodes.map((n, i) => (n.running ? -1 : i)).filter((i) => i >= 0);
+    for (const i of down) await galera.rejoin(i);
+    await galera.waitForSize(3);
+  });
+
   function nodeAt(i: number): Node {
     const node = nodes[i];
     assert.ok(node, `no node ${i}`);

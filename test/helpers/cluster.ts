@@ -582,25 +582,38 @@ export async function startGalera(count = 3): Promise<Galera> {
       if (!match) throw new Error(`no recovered position for ${s.name}:\n${text.slice(-2000)}`);
       return match[1] as string;
     };
-    /** Starts a stopped or killed node again at its recovered position, so it only needs an IST. */
-    const rejoin = async (s: Server): Promise<void> => {
-      if (s.running) throw new Error(`${s.name} still runs (pid ${s.pid})`);
-      // The SST helpers of its last state transfer (wsrep_sst_rsync, rsync) outlive a killed node by 1-5 s.
+    /** The SST helpers of the node's last state transfer (wsrep_sst_rsync, rsync) gone; SIGKILLed after a while. */
+    const helpersGone = async (s: Server): Promise<void> => {
+      // They outlive a killed node by 1-5 s, and one still holding the SST port makes the next join fail.
       const deadline = Date.now() + HELPERS_TIMEOUT_MS;
       while (pidsMentioning(s.datadir).length > 0 && Date.now() < deadline) await sleep(200);
-      let position: string;
+      const left = pidsMentioning(s.datadir);
+      for (const pid of left) signal(pid, 'SIGKILL');
+      while (left.some(alive) && Date.now() < deadline + KILL_TIMEOUT_MS) await sleep(100);
+    };
+    /** Recovers the node's position and starts it there (an IST); `helpersGone` first. */
+    const rejoinOnce = async (s: Server): Promise<void> => {
+      await helpersGone(s);
+      const position = await recover(s);
+      await s.launch([`--wsrep-start-position=${position}`]);
+    };
+    /**
+     * Starts a stopped or killed node again at its recovered position, so it only needs an IST. A rejoin that fails
+     * (seen once in a CI run of many, right after a kill -9, its log not kept) is printed and tried once more: the
+     * tests are about the connector around a node that comes back, not about Galera's restarts.
+     */
+    const rejoin = async (s: Server): Promise<void> => {
+      if (s.running) throw new Error(`${s.name} still runs (pid ${s.pid})`);
       try {
-        position = await recover(s);
+        await rejoinOnce(s);
       } catch (first) {
-        // Seen once in many runs, right after a kill -9, cause not known: one more try, both logs if it fails too.
+        const reason = (first as Error).message;
+        console.warn(`    ${s.name} did not rejoin, trying once more:\n${reason}`);
         await sleep(1000);
-        position = await recover(s).catch((err: Error) => {
-          throw new Error(`${(first as Error).message}\n--- once more:\n${err.message}`, {
-            cause: err,
-          });
+        await rejoinOnce(s).catch((err: Error) => {
+          throw new Error(`${reason}\n--- once more:\n${err.message}`, {cause: err});
         });
       }
-      await s.launch([`--wsrep-start-position=${position}`]);
     };
     for (const s of servers) s.start = () => rejoin(s);
 
