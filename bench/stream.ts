@@ -11,7 +11,10 @@
  *   into a plain object as the main benchmark's raw contender does; this connector is `connector.stream(model)`
  *   through a juggler data source, as an application would hold it.
  * - 5000 rows: `Model.find({order: 'id ASC', limit: 5000})` through juggler, against the same rows through
- *   `connector.stream`, alternating operation by operation in one process.
+ *   `connector.stream`, and through raw mysql2 (`query(sql)` on one connection, its rows taken from the `result`
+ *   events and decoded as the main benchmark's raw contender does: what reading them costs with no connector and
+ *   no iterator), each way in a process of its own (30 timed operations after 5 untimed ones), the order rotating
+ *   with the round.
  * Database lbts_bench_stream, created fresh and dropped at the end (kept with BENCH_KEEP=1).
  */
 import {fork} from 'node:child_process';
@@ -24,6 +27,7 @@ import {
   SELECT,
   TABLE,
   decode,
+  digest,
   rows as makeRows,
   serverConfig,
   type RawRow,
@@ -31,7 +35,9 @@ import {
 import {median} from './stats';
 
 const DATABASE = 'lbts_bench_stream';
-const FIND_OPS = 20;
+/** 5000-row operations timed in each process of the 5000-row measure, after WARM_UP untimed ones (bulkChild). */
+const FIND_OPS = 30;
+const WARM_UP = 5;
 
 type Contender = 'raw' | 'ts';
 type Measure = 'stream' | 'find';
@@ -46,12 +52,14 @@ interface StreamResult {
   /** A digest of what was read (ids and quantities), the same for both contenders. */
   checksum: number;
 }
-interface FindResult {
-  /** rows/s of Model.find and of connector.stream, 5000 rows per operation. */
-  find: number;
-  stream: number;
-  /** The two read the same data. */
-  same: boolean;
+type BulkWay = 'find' | 'stream' | 'raw';
+interface BulkResult {
+  /** Of the timed operations, BULK_ROWS rows each. */
+  rowsPerSecond: number;
+  /** Rows of the last operation. */
+  rows: number;
+  /** A digest of the rows in JSON, the same every way. */
+  digest: string;
 }
 
 const gc = (globalThis as {gc?: () => void}).gc ?? (() => undefined);
@@ -124,37 +132,57 @@ async function streamChild(contender: Contender): Promise<StreamResult> {
   return {...result, maxRssKiB: process.resourceUsage().maxRSS, baseRssKiB};
 }
 
-async function findChild(): Promise<FindResult> {
-  const c = ourContender();
-  const connector = c.ds.connector as unknown as StreamingConnector;
-  const filter = {order: 'id ASC', limit: BULK_ROWS};
-  const streamed = async () => {
-    const out: Record<string, unknown>[] = [];
-    for await (const r of connector.stream(MODEL_NAME, filter)) out.push(r);
-    return out;
-  };
-  // Warm-up, and the same data both ways.
-  const viaFind = (await c.findMany(BULK_ROWS)) as {toObject(): Record<string, unknown>}[];
-  const viaStream = await streamed();
-  const same =
-    JSON.stringify(viaFind.map((i) => i.toObject())) === JSON.stringify(viaStream) &&
-    viaStream.length === BULK_ROWS;
-  let findNs = 0n;
-  let streamNs = 0n;
-  // One collection before the timed operations, as bench/worker.ts does: a forced full collection before each
-  // operation made both ways about twice as slow.
-  gc();
-  for (let k = 0; k < FIND_OPS; k++) {
-    let t = process.hrtime.bigint();
-    await c.findMany(BULK_ROWS);
-    findNs += process.hrtime.bigint() - t;
-    t = process.hrtime.bigint();
-    await streamed();
-    streamNs += process.hrtime.bigint() - t;
+/**
+ * One way of reading the first 5000 rows, alone in its process: WARM_UP operations, one collection, then FIND_OPS
+ * timed operations. Alone, each way pays for its own garbage only: run one after another in one process, a way paid
+ * for the previous one's (find leaves 5000 model instances behind, raw mysql2 5000 decoded copies), which moved the
+ * ratios by 0.3-0.8x depending on the order.
+ */
+async function bulkChild(way: BulkWay): Promise<BulkResult> {
+  let read: () => Promise<unknown[]>;
+  let close: () => Promise<void>;
+  if (way === 'raw') {
+    const connection = mysql2.createConnection({
+      ...serverConfig(),
+      database: DATABASE,
+      timezone: 'Z',
+    });
+    read = () =>
+      new Promise((resolve, reject) => {
+        const out: Record<string, unknown>[] = [];
+        connection
+          .query(`${SELECT} ORDER BY id LIMIT ${BULK_ROWS}`)
+          .on('result', (r) => out.push(decode(r as RawRow)))
+          .on('error', reject)
+          .on('end', () => resolve(out));
+      });
+    close = () => connection.promise().end();
+  } else {
+    const c = ourContender();
+    const connector = c.ds.connector as unknown as StreamingConnector;
+    const filter = {order: 'id ASC', limit: BULK_ROWS};
+    read =
+      way === 'find'
+        ? () => c.findMany(BULK_ROWS)
+        : async () => {
+            const out: Record<string, unknown>[] = [];
+            for await (const r of connector.stream(MODEL_NAME, filter)) out.push(r);
+            return out;
+          };
+    close = () => c.close();
   }
-  await c.close();
-  const rate = (ns: bigint) => (FIND_OPS * BULK_ROWS) / (Number(ns) / 1e9);
-  return {find: rate(findNs), stream: rate(streamNs), same};
+  let rows: unknown[] = [];
+  for (let k = 0; k < WARM_UP; k++) rows = await read();
+  // The same data every way: model instances as find's callers see them in JSON.
+  const data = digest(JSON.stringify(rows));
+  // One collection before the timed operations, as bench/worker.ts does: a forced full collection before each
+  // operation made every way about twice as slow.
+  gc();
+  const t = process.hrtime.bigint();
+  for (let k = 0; k < FIND_OPS; k++) rows = await read();
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  await close();
+  return {rowsPerSecond: (FIND_OPS * BULK_ROWS) / seconds, rows: rows.length, digest: data};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -229,11 +257,15 @@ async function main(): Promise<void> {
   const [version] = await admin<RowDataPacket[]>('SELECT VERSION() AS v');
   try {
     const streams: Record<Contender, StreamResult[]> = {raw: [], ts: []};
-    const finds: FindResult[] = [];
+    const bulk: Record<BulkWay, BulkResult[]> = {find: [], stream: [], raw: []};
+    const ways: BulkWay[] = ['find', 'stream', 'raw'];
     for (let round = 0; round < rounds; round++) {
       const order: Contender[] = round % 2 === 0 ? ['raw', 'ts'] : ['ts', 'raw'];
       for (const c of order) streams[c].push(await child<StreamResult>(['stream', c]));
-      finds.push(await child<FindResult>(['find']));
+      for (let w = 0; w < ways.length; w++) {
+        const way = ways[(round + w) % ways.length] as BulkWay;
+        bulk[way].push(await child<BulkResult>(['bulk', way]));
+      }
       console.error(`round ${round + 1}/${rounds} done`);
     }
     const checksums = new Set(
@@ -272,18 +304,25 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(
-      '| 5000 rows, this connector | Model.find | connector.stream | stream / find | (single rounds) |',
+      '| 5000 rows | Model.find | connector.stream | raw mysql2 rows | stream / find | (single rounds) | raw / find | stream / raw |',
     );
-    console.log('|---|--:|--:|--:|--:|');
-    const f = median(finds.map((r) => r.find));
-    const s = median(finds.map((r) => r.stream));
+    console.log('|---|--:|--:|--:|--:|--:|--:|--:|');
+    // Ratios of one round's processes (seconds apart), then their median.
+    const perRound = (a: BulkWay, b: BulkWay) =>
+      bulk[a].map((r, i) => r.rowsPerSecond / (bulk[b][i] as BulkResult).rowsPerSecond);
+    const streamFind = perRound('stream', 'find');
+    const bulkRate = (way: BulkWay) => fmt(median(bulk[way].map((r) => r.rowsPerSecond)));
     console.log(
-      `| rows/s | ${fmt(f)} | ${fmt(s)} | ${ratio(median(finds.map((r) => r.stream / r.find)))} | ${range(finds.map((r) => r.stream / r.find))} |`,
+      `| rows/s | ${bulkRate('find')} | ${bulkRate('stream')} | ${bulkRate('raw')} | ` +
+        `${ratio(median(streamFind))} | ${range(streamFind)} | ` +
+        `${ratio(median(perRound('raw', 'find')))} | ${ratio(median(perRound('stream', 'raw')))} |`,
     );
+    const all = [...bulk.find, ...bulk.stream, ...bulk.raw];
+    const sameBulk = all.every((r) => r.rows === BULK_ROWS && r.digest === all[0]?.digest);
     console.log('');
     console.log(
       `Same rows streamed by both (count and digest): ${checksums.size === 1 ? 'yes' : 'NO'}; ` +
-        `stream equals find on 5000 rows: ${finds.every((r) => r.same) ? 'yes' : 'NO'}`,
+        `stream and raw mysql2 equal find on 5000 rows: ${sameBulk ? 'yes' : 'NO'}`,
     );
     console.log('');
     const targets = [
@@ -294,7 +333,7 @@ async function main(): Promise<void> {
         true,
       ],
       ['streaming rows/s, this / raw mysql2', 0.8, median(single), false],
-      ['find of 5000 rows, stream / find', 3, median(finds.map((r) => r.stream / r.find)), false],
+      ['find of 5000 rows, stream / find', 3, median(streamFind), false],
     ] as const;
     console.log('| target | goal | measured | met |');
     console.log('|---|--:|--:|---|');
@@ -302,7 +341,7 @@ async function main(): Promise<void> {
       console.log(
         `| ${what} | ${goal} | ${measured.toFixed(2)} | ${(atMost ? measured <= goal : measured >= goal) ? 'yes' : 'no'} |`,
       );
-    if (checksums.size !== 1 || !finds.every((r) => r.same)) process.exitCode = 1;
+    if (checksums.size !== 1 || !sameBulk) process.exitCode = 1;
   } finally {
     if (!process.env.BENCH_KEEP) await admin(`DROP DATABASE IF EXISTS \`${DATABASE}\``);
   }
@@ -310,7 +349,8 @@ async function main(): Promise<void> {
 
 const args = process.argv.slice(2);
 if (args[0] === '--child') {
-  const run = args[1] === 'find' ? findChild() : streamChild(args[2] as Contender);
+  const run =
+    args[1] === 'bulk' ? bulkChild(args[2] as BulkWay) : streamChild(args[2] as Contender);
   run.then(
     (result) => process.send?.(result, () => process.exit(0)),
     (err: unknown) => {
