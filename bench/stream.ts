@@ -77,6 +77,11 @@ interface StreamingConnector {
   stream(model: string, filter?: object, options?: object): AsyncIterable<Record<string, unknown>>;
 }
 
+/** Raw mysql2's connection to the benchmark's database, DATETIME read as UTC as this connector reads it. */
+function rawConnection(): mysql2.Connection {
+  return mysql2.createConnection({...serverConfig(), database: DATABASE, timezone: 'Z'});
+}
+
 function ourContender(): JugglerContender {
   // The built package, as users load it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -109,11 +114,7 @@ async function streamChild(contender: Contender): Promise<StreamResult> {
   };
   let result: Omit<StreamResult, 'maxRssKiB' | 'baseRssKiB'>;
   if (contender === 'raw') {
-    const connection = mysql2.createConnection({
-      ...serverConfig(),
-      database: DATABASE,
-      timezone: 'Z',
-    });
+    const connection = rawConnection();
     result = await measure(async () => {
       for await (const r of connection.query(`${SELECT} ORDER BY id`).stream())
         sink(decode(r as RawRow));
@@ -141,11 +142,7 @@ async function bulkChild(way: BulkWay): Promise<BulkResult> {
   let read: () => Promise<unknown[]>;
   let close: () => Promise<void>;
   if (way === 'raw') {
-    const connection = mysql2.createConnection({
-      ...serverConfig(),
-      database: DATABASE,
-      timezone: 'Z',
-    });
+    const connection = rawConnection();
     read = () =>
       new Promise((resolve, reject) => {
         const out: Record<string, unknown>[] = [];
